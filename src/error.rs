@@ -1,0 +1,313 @@
+//! The errors a nursery reports.
+
+use std::error::Error;
+use std::fmt;
+use std::time::Duration;
+
+/// How a child ended, when it did not return `Ok`: what awaiting its [`TaskHandle`] yields.
+///
+/// The error value or panic payload itself is not here: it goes to [`Nursery::join`], which
+/// reports every error of every child in one place.
+///
+/// [`TaskHandle`]: crate::TaskHandle
+/// [`Nursery::join`]: crate::Nursery::join
+///
+/// # Examples
+///
+/// ```
+/// use std::sync::Arc;
+/// use async_executor::Executor;
+/// use smol_nursery::{Nursery, TaskError};
+///
+/// let ex = Arc::new(Executor::new());
+/// futures_lite::future::block_on(ex.run(async {
+///     let nursery = Nursery::new(&ex);
+///     let failing = nursery.start_soon(async { Err::<(), _>("no route to host") });
+///     assert_eq!(failing.await, Err(TaskError::Failed));
+///
+///     let err = nursery.join().await.unwrap_err();
+///     assert_eq!(err.errors(), &["no route to host"]);
+/// }));
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum TaskError {
+    /// The child was cancelled (by the nursery, its deadline, or its handle) and its future
+    /// was dropped before it returned; or the executor was dropped before it finished.
+    Cancelled,
+    /// The child returned `Err`; the error went to [`Nursery::join`](crate::Nursery::join).
+    Failed,
+    /// The child panicked, or its future panicked while being dropped; the first panic of a
+    /// nursery is resumed by [`Nursery::join`](crate::Nursery::join).
+    Panicked,
+}
+
+impl TaskError {
+    /// Returns `true` if the child was cancelled.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use smol_nursery::TaskError;
+    ///
+    /// assert!(TaskError::Cancelled.is_cancelled());
+    /// assert!(!TaskError::Failed.is_cancelled());
+    /// ```
+    pub fn is_cancelled(&self) -> bool {
+        *self == TaskError::Cancelled
+    }
+
+    /// Returns `true` if the child panicked.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use smol_nursery::TaskError;
+    ///
+    /// assert!(TaskError::Panicked.is_panic());
+    /// assert!(!TaskError::Cancelled.is_panic());
+    /// ```
+    pub fn is_panic(&self) -> bool {
+        *self == TaskError::Panicked
+    }
+}
+
+impl fmt::Display for TaskError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            TaskError::Cancelled => "task was cancelled",
+            TaskError::Failed => "task returned an error",
+            TaskError::Panicked => "task panicked",
+        })
+    }
+}
+
+impl Error for TaskError {}
+
+/// The error [`NurseryHandle::start_soon`](crate::NurseryHandle::start_soon) returns once the
+/// nursery is closed: `join` has returned, or the [`Nursery`](crate::Nursery) was dropped.
+///
+/// # Examples
+///
+/// ```
+/// use std::sync::Arc;
+/// use async_executor::Executor;
+/// use smol_nursery::{Nursery, NurseryClosed};
+///
+/// let ex = Arc::new(Executor::new());
+/// let nursery = Nursery::<()>::new(&ex);
+/// let handle = nursery.handle();
+/// futures_lite::future::block_on(ex.run(nursery.join())).unwrap();
+///
+/// let late = handle.start_soon(async { Ok(()) });
+/// assert_eq!(late.unwrap_err(), NurseryClosed);
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct NurseryClosed;
+
+impl fmt::Display for NurseryClosed {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("starting a task in a closed nursery")
+    }
+}
+
+impl Error for NurseryClosed {}
+
+/// Why [`Nursery::join`](crate::Nursery::join) failed: every error the children returned, in
+/// the order they happened, and whether the deadline passed.
+///
+/// # Examples
+///
+/// ```
+/// use std::sync::Arc;
+/// use async_executor::Executor;
+/// use smol_nursery::Nursery;
+///
+/// let ex = Arc::new(Executor::new());
+/// futures_lite::future::block_on(ex.run(async {
+///     let nursery = Nursery::new(&ex);
+///     nursery.start_soon(async { Err::<(), _>("disk full") });
+///
+///     let err = nursery.join().await.unwrap_err();
+///     assert_eq!(err.errors(), &["disk full"]);
+///     assert!(!err.is_timeout());
+///     assert_eq!(err.to_string(), "1 task failed: disk full");
+/// }));
+/// ```
+#[derive(Clone, PartialEq, Eq)]
+pub struct NurseryError<E> {
+    /// Every `Err` returned by a child, in the order they happened.
+    errors: Vec<E>,
+    /// The deadline's budget, if the deadline passed while a child was unfinished.
+    timeout: Option<Duration>,
+}
+
+impl<E> NurseryError<E> {
+    /// Builds the error; `join` never builds one with no errors and no timeout.
+    pub(crate) fn new(errors: Vec<E>, timeout: Option<Duration>) -> Self {
+        NurseryError { errors, timeout }
+    }
+
+    /// The errors the children returned, in the order they happened.
+    ///
+    /// Empty when the nursery failed only because its deadline passed.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use async_executor::Executor;
+    /// use smol_nursery::Nursery;
+    ///
+    /// let ex = Arc::new(Executor::new());
+    /// futures_lite::future::block_on(ex.run(async {
+    ///     let nursery = Nursery::new(&ex);
+    ///     // A shielded child is not cancelled by its sibling's failure, and its own error is
+    ///     // reported too.
+    ///     nursery.start_soon(smol_nursery::shield(async {
+    ///         async_io::Timer::after(std::time::Duration::from_millis(10)).await;
+    ///         Err::<(), _>("second")
+    ///     }));
+    ///     nursery.start_soon(async { Err::<(), _>("first") });
+    ///
+    ///     let err = nursery.join().await.unwrap_err();
+    ///     assert_eq!(err.errors(), &["first", "second"]);
+    /// }));
+    /// ```
+    pub fn errors(&self) -> &[E] {
+        &self.errors
+    }
+
+    /// Takes the errors out, in the order they happened.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use async_executor::Executor;
+    /// use smol_nursery::Nursery;
+    ///
+    /// let ex = Arc::new(Executor::new());
+    /// futures_lite::future::block_on(ex.run(async {
+    ///     let nursery = Nursery::new(&ex);
+    ///     nursery.start_soon(async { Err::<(), _>(String::from("boom")) });
+    ///
+    ///     let errors: Vec<String> = nursery.join().await.unwrap_err().into_errors();
+    ///     assert_eq!(errors, ["boom"]);
+    /// }));
+    /// ```
+    pub fn into_errors(self) -> Vec<E> {
+        self.errors
+    }
+
+    /// Returns `true` if the deadline set by [`cancel_after`] or [`cancel_at`] passed before
+    /// every child had finished.
+    ///
+    /// [`cancel_after`]: crate::Nursery::cancel_after
+    /// [`cancel_at`]: crate::Nursery::cancel_at
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use std::time::Duration;
+    /// use async_executor::Executor;
+    /// use smol_nursery::Nursery;
+    ///
+    /// let ex = Arc::new(Executor::new());
+    /// futures_lite::future::block_on(ex.run(async {
+    ///     let nursery = Nursery::<()>::new(&ex);
+    ///     nursery.cancel_after(Duration::from_millis(10));
+    ///     nursery.start_soon(async {
+    ///         async_io::Timer::after(Duration::from_secs(60)).await;
+    ///         Ok(())
+    ///     });
+    ///
+    ///     let err = nursery.join().await.unwrap_err();
+    ///     assert!(err.is_timeout());
+    ///     assert!(err.errors().is_empty());
+    /// }));
+    /// ```
+    pub fn is_timeout(&self) -> bool {
+        self.timeout.is_some()
+    }
+
+    /// How far ahead the deadline was set, if it passed before every child had finished.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use std::time::Duration;
+    /// use async_executor::Executor;
+    /// use smol_nursery::Nursery;
+    ///
+    /// let ex = Arc::new(Executor::new());
+    /// futures_lite::future::block_on(ex.run(async {
+    ///     let nursery = Nursery::<String>::new(&ex);
+    ///     nursery.cancel_after(Duration::from_millis(5));
+    ///     nursery.start_soon(async {
+    ///         async_io::Timer::after(Duration::from_secs(60)).await;
+    ///         Ok(())
+    ///     });
+    ///
+    ///     let err = nursery.join().await.unwrap_err();
+    ///     assert_eq!(err.deadline(), Some(Duration::from_millis(5)));
+    ///     assert_eq!(err.to_string(), "deadline of 5ms passed");
+    /// }));
+    /// ```
+    pub fn deadline(&self) -> Option<Duration> {
+        self.timeout
+    }
+}
+
+impl<E: fmt::Debug> fmt::Debug for NurseryError<E> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("NurseryError")
+            .field("errors", &self.errors)
+            .field("timeout", &self.timeout)
+            .finish()
+    }
+}
+
+impl<E: fmt::Display> fmt::Display for NurseryError<E> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if let Some(budget) = self.timeout {
+            write!(f, "deadline of {budget:?} passed")?;
+            if !self.errors.is_empty() {
+                f.write_str(", and ")?;
+            }
+        }
+        match self.errors.len() {
+            0 => Ok(()),
+            n => {
+                let tasks = if n == 1 { "task" } else { "tasks" };
+                write!(f, "{n} {tasks} failed")?;
+                for (i, error) in self.errors.iter().enumerate() {
+                    f.write_str(if i == 0 { ": " } else { "; " })?;
+                    write!(f, "{error}")?;
+                }
+                Ok(())
+            }
+        }
+    }
+}
+
+impl<E: Error> Error for NurseryError<E> {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn display_lists_timeout_count_and_each_error() {
+        let err = NurseryError::new(vec!["a", "b"], Some(Duration::from_millis(1500)));
+        assert_eq!(
+            err.to_string(),
+            "deadline of 1.5s passed, and 2 tasks failed: a; b"
+        );
+        let err = NurseryError::new(vec!["a"], None);
+        assert_eq!(err.to_string(), "1 task failed: a");
+        let err = NurseryError::<&str>::new(vec![], Some(Duration::from_secs(2)));
+        assert_eq!(err.to_string(), "deadline of 2s passed");
+    }
+}

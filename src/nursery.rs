@@ -1,0 +1,393 @@
+//! The nursery: the owner of a group of children.
+
+use std::fmt;
+use std::panic::resume_unwind;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use crate::core::{drop_quietly, CancelReason};
+use crate::error::NurseryError;
+use crate::executor::ExecutorRef;
+use crate::handle::NurseryHandle;
+use crate::shared::Shared;
+use crate::shield::IntoChild;
+use crate::task::TaskHandle;
+
+/// A scope for child tasks: start them with [`start_soon`](Nursery::start_soon), wait for all
+/// of them with [`join`](Nursery::join).
+///
+/// When a child fails (returns `Err` or panics), the nursery cancels every other child that
+/// is not [shielded](crate::shield), at once, and `join` reports every error.
+///
+/// **Dropping a `Nursery` before `join` has finished cancels every non-shielded child**
+/// (their futures are dropped at their next await point). Shielded children keep running on
+/// the executor, detached, and nobody receives their errors. Dropping the future returned by
+/// `join` does the same, since it owns the nursery.
+///
+/// # Examples
+///
+/// ```
+/// use std::sync::Arc;
+/// use async_executor::Executor;
+/// use smol_nursery::Nursery;
+///
+/// let ex = Arc::new(Executor::new());
+/// futures_lite::future::block_on(ex.run(async {
+///     let nursery = Nursery::new(&ex);
+///     for i in 0..3 {
+///         nursery.start_soon(async move {
+///             if i == 2 { Err(format!("child {i} failed")) } else { Ok(()) }
+///         });
+///     }
+///     let err = nursery.join().await.unwrap_err();
+///     assert_eq!(err.errors(), ["child 2 failed"]);
+/// }));
+/// ```
+pub struct Nursery<'ex, E> {
+    /// Shared with handles and children. The nursery is open as long as this value exists and
+    /// `join` has not returned: only `join` and `Drop` close it, and both consume it.
+    shared: Arc<Shared<'ex, E>>,
+}
+
+impl<'ex, E> Nursery<'ex, E> {
+    /// Creates an empty nursery whose children run on `executor`.
+    ///
+    /// `executor` is a `&'static Executor<'static>` or a `&Arc<Executor<'ex>>`; see
+    /// [`ExecutorRef`] for why a plain borrowed executor is not accepted.
+    ///
+    /// # Examples
+    ///
+    /// With a `'static` executor, children are `'static`:
+    ///
+    /// ```
+    /// use async_executor::Executor;
+    /// use smol_nursery::Nursery;
+    ///
+    /// static EX: Executor<'static> = Executor::new();
+    ///
+    /// futures_lite::future::block_on(EX.run(async {
+    ///     let nursery = Nursery::<()>::new(&EX);
+    ///     let handle = nursery.start_soon(async { Ok(1 + 1) });
+    ///     nursery.join().await.unwrap();
+    ///     assert_eq!(handle.await, Ok(2));
+    /// }));
+    /// ```
+    ///
+    /// With an `Arc`'d executor, children may borrow data declared before the executor:
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use async_executor::Executor;
+    /// use smol_nursery::Nursery;
+    ///
+    /// let words = vec!["structured", "concurrency"];
+    /// let ex = Arc::new(Executor::new());
+    ///
+    /// futures_lite::future::block_on(ex.run(async {
+    ///     let nursery = Nursery::<()>::new(&ex);
+    ///     let handle = nursery.start_soon(async { Ok(words.join(" ")) });
+    ///     nursery.join().await.unwrap();
+    ///     assert_eq!(handle.await.unwrap(), "structured concurrency");
+    /// }));
+    /// ```
+    pub fn new(executor: impl Into<ExecutorRef<'ex>>) -> Self {
+        Nursery {
+            shared: Arc::new(Shared::new(executor.into())),
+        }
+    }
+
+    /// Starts a child and returns a handle to its result. The child is scheduled on the
+    /// executor; `start_soon` returns before it runs.
+    ///
+    /// `child` is a future returning `Result<T, E>`, or one wrapped in [`shield`](crate::shield).
+    /// This never fails: the nursery is open until `join`. If the nursery has been cancelled, a
+    /// non-shielded child never runs (its handle yields `Err(TaskError::Cancelled)`), while a
+    /// shielded one runs and `join` waits for it.
+    ///
+    /// If the executor has been dropped, `child` is dropped without being polled and its
+    /// handle yields `Err(TaskError::Cancelled)`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use async_executor::Executor;
+    /// use smol_nursery::{shield, Nursery};
+    ///
+    /// let ex = Arc::new(Executor::new());
+    /// futures_lite::future::block_on(ex.run(async {
+    ///     let nursery = Nursery::<std::io::Error>::new(&ex);
+    ///     let plain = nursery.start_soon(async { Ok("plain") });
+    ///     let shielded = nursery.start_soon(shield(async { Ok("shielded") }));
+    ///     nursery.join().await.unwrap();
+    ///     assert_eq!(plain.await.unwrap(), "plain");
+    ///     assert_eq!(shielded.await.unwrap(), "shielded");
+    /// }));
+    /// ```
+    pub fn start_soon<C>(&self, child: C) -> TaskHandle<C::Output>
+    where
+        C: IntoChild<Error = E>,
+        C::Future: Send + 'ex,
+        C::Output: Send + 'ex,
+        E: Send + 'ex,
+    {
+        match self.shared.start(child) {
+            Ok(handle) => handle,
+            // Unreachable: only `join` and `Drop` close the nursery, and both consume it.
+            Err(_closed) => TaskHandle::never_spawned(),
+        }
+    }
+
+    /// Returns a handle that starts children in this nursery from anywhere: from inside its
+    /// children, or from other tasks and threads.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use async_executor::Executor;
+    /// use smol_nursery::Nursery;
+    ///
+    /// let ex = Arc::new(Executor::new());
+    /// futures_lite::future::block_on(ex.run(async {
+    ///     let nursery = Nursery::<()>::new(&ex);
+    ///     let handle = nursery.handle();
+    ///     nursery.start_soon(async move {
+    ///         // A child starts a sibling; `join` waits for both.
+    ///         handle.start_soon(async { Ok(()) }).unwrap();
+    ///         Ok(())
+    ///     });
+    ///     nursery.join().await.unwrap();
+    /// }));
+    /// ```
+    pub fn handle(&self) -> NurseryHandle<'ex, E> {
+        NurseryHandle::new(self.shared.clone())
+    }
+
+    /// Cancels every non-shielded child: each one's future is dropped at its next await point,
+    /// or before it first runs. Children started later are cancelled too, unless shielded.
+    ///
+    /// This is not an error: if no child failed, `join` returns `Ok(())`. Cancelling twice is
+    /// a no-op.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use std::time::Duration;
+    /// use async_executor::Executor;
+    /// use smol_nursery::{Nursery, TaskError};
+    ///
+    /// let ex = Arc::new(Executor::new());
+    /// futures_lite::future::block_on(ex.run(async {
+    ///     let nursery = Nursery::<()>::new(&ex);
+    ///     let forever = nursery.start_soon(futures_lite::future::pending::<Result<(), ()>>());
+    ///     nursery.cancel();
+    ///     assert!(nursery.is_cancelled());
+    ///     assert_eq!(nursery.join().await, Ok(()));
+    ///     assert_eq!(forever.await, Err(TaskError::Cancelled));
+    /// }));
+    /// ```
+    pub fn cancel(&self) {
+        self.shared.core.cancel(CancelReason::Explicit);
+    }
+
+    /// Cancels the nursery when `duration` has passed, as [`cancel_at`](Nursery::cancel_at)
+    /// does for `Instant::now() + duration`.
+    ///
+    /// A duration too large to be added to `Instant::now()` means no deadline.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use std::time::Duration;
+    /// use async_executor::Executor;
+    /// use smol_nursery::Nursery;
+    ///
+    /// let ex = Arc::new(Executor::new());
+    /// futures_lite::future::block_on(ex.run(async {
+    ///     let nursery = Nursery::<()>::new(&ex);
+    ///     nursery.cancel_after(Duration::from_millis(10));
+    ///     nursery.start_soon(async {
+    ///         async_io::Timer::after(Duration::from_secs(60)).await;
+    ///         Ok(())
+    ///     });
+    ///     assert!(nursery.join().await.unwrap_err().is_timeout());
+    /// }));
+    /// ```
+    pub fn cancel_after(&self, duration: Duration) {
+        let now = Instant::now();
+        if let Some(at) = now.checked_add(duration) {
+            self.shared.core.set_deadline(at, duration);
+        }
+    }
+
+    /// Cancels the nursery at `deadline`, on an [`async_io::Timer`].
+    ///
+    /// When the deadline passes while a child is unfinished, the nursery is cancelled as by
+    /// [`cancel`](Nursery::cancel), and `join` returns an error whose
+    /// [`is_timeout`](NurseryError::is_timeout) is `true` (along with any errors of the
+    /// children). Shielded children still run to their end. A deadline that has not passed when
+    /// the last child finishes costs nothing: `join` does not wait for it.
+    ///
+    /// The earliest deadline wins: a later one than the one already set is ignored. A deadline
+    /// in the past fires at once. If it fires while the nursery has no unfinished child, the
+    /// nursery is still cancelled, and a child started after that counts as timed out.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use std::time::{Duration, Instant};
+    /// use async_executor::Executor;
+    /// use smol_nursery::Nursery;
+    ///
+    /// let ex = Arc::new(Executor::new());
+    /// futures_lite::future::block_on(ex.run(async {
+    ///     let nursery = Nursery::<()>::new(&ex);
+    ///     nursery.cancel_at(Instant::now() + Duration::from_secs(3600));
+    ///     nursery.start_soon(async { Ok(()) });
+    ///     // The children finished long before the deadline: `join` does not wait for it.
+    ///     assert_eq!(nursery.join().await, Ok(()));
+    /// }));
+    /// ```
+    pub fn cancel_at(&self, deadline: Instant) {
+        let budget = deadline.saturating_duration_since(Instant::now());
+        self.shared.core.set_deadline(deadline, budget);
+    }
+
+    /// Returns `true` if the nursery has been cancelled: by [`cancel`](Nursery::cancel), a
+    /// failed child, or its deadline.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use async_executor::Executor;
+    /// use smol_nursery::Nursery;
+    ///
+    /// let ex = Arc::new(Executor::new());
+    /// let nursery = Nursery::<()>::new(&ex);
+    /// assert!(!nursery.is_cancelled());
+    /// nursery.cancel();
+    /// assert!(nursery.is_cancelled());
+    /// ```
+    pub fn is_cancelled(&self) -> bool {
+        self.shared.core.is_cancelled()
+    }
+
+    /// Returns the number of children that have not finished yet.
+    ///
+    /// A child counts until its future has been dropped, whether it returned, failed, or was
+    /// cancelled.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use async_executor::Executor;
+    /// use smol_nursery::Nursery;
+    ///
+    /// let ex = Arc::new(Executor::new());
+    /// let nursery = Nursery::<()>::new(&ex);
+    /// let _ = nursery.start_soon(async { Ok(()) });
+    /// assert_eq!(nursery.len(), 1);
+    /// assert!(ex.try_tick());
+    /// assert_eq!(nursery.len(), 0);
+    /// ```
+    pub fn len(&self) -> usize {
+        self.shared.core.len()
+    }
+
+    /// Returns `true` if every child has finished (or none was started).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use async_executor::Executor;
+    /// use smol_nursery::Nursery;
+    ///
+    /// let ex = Arc::new(Executor::new());
+    /// let nursery = Nursery::<()>::new(&ex);
+    /// assert!(nursery.is_empty());
+    /// ```
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Waits until every child has finished, closes the nursery, and reports how it went.
+    ///
+    /// Returns `Ok(())` if no child failed and the deadline did not pass, and
+    /// `Err(`[`NurseryError`]`)` with every error the children returned otherwise. When
+    /// `join` returns, every child's future has been dropped: no child code runs any more, and
+    /// every [`TaskHandle`] is finished. A nursery with no children returns at once.
+    ///
+    /// `join` does not run the children: the executor must be running (for example, `join` is
+    /// awaited inside `ex.run(...)`, or other threads run the executor).
+    ///
+    /// # Panics
+    ///
+    /// If a child panicked, `join` resumes the first panic once every child has finished, as
+    /// [`std::thread::scope`] does; the errors collected so far are dropped.
+    ///
+    /// # Cancel safety
+    ///
+    /// Not cancel safe: the future owns the nursery, so dropping it before it completes drops
+    /// the nursery. Every non-shielded child is cancelled, shielded children keep running
+    /// detached, and the errors are lost. This is what happens when `join` loses a race
+    /// against a timeout.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use std::time::Duration;
+    /// use async_executor::Executor;
+    /// use smol_nursery::Nursery;
+    ///
+    /// let ex = Arc::new(Executor::new());
+    /// futures_lite::future::block_on(ex.run(async {
+    ///     let nursery = Nursery::<&str>::new(&ex);
+    ///     nursery.start_soon(async {
+    ///         async_io::Timer::after(Duration::from_millis(10)).await;
+    ///         Ok(())
+    ///     });
+    ///     assert_eq!(nursery.join().await, Ok(()));
+    /// }));
+    /// ```
+    pub async fn join(self) -> Result<(), NurseryError<E>> {
+        let closing = self.shared.core.close_when_idle().await;
+        drop(closing.deadline);
+        let errors = self.shared.take_errors();
+        if let Some(panic) = closing.panic {
+            drop_quietly(errors);
+            resume_unwind(panic);
+        }
+        if errors.is_empty() && closing.timed_out.is_none() {
+            Ok(())
+        } else {
+            Err(NurseryError::new(errors, closing.timed_out))
+        }
+    }
+}
+
+impl<E> Drop for Nursery<'_, E> {
+    fn drop(&mut self) {
+        if self.shared.core.is_closed() {
+            return;
+        }
+        self.shared.core.abandon();
+        drop_quietly(self.shared.take_errors());
+    }
+}
+
+impl<E> fmt::Debug for Nursery<'_, E> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Nursery")
+            .field("len", &self.len())
+            .field("cancelled", &self.shared.core.cancel_reason())
+            .finish()
+    }
+}

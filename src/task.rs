@@ -1,0 +1,214 @@
+//! Handles to single children.
+
+use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+
+use async_executor::FallibleTask;
+
+use crate::core::{drop_quietly, Core, Ticket};
+use crate::error::TaskError;
+
+/// What a child's task returns to its [`TaskHandle`].
+///
+/// If the handle was dropped before the child finished, async-task drops this value inside
+/// its abort-on-panic guard; the `Drop` below keeps a panicking destructor of `T` from
+/// aborting the process there.
+pub(crate) struct Output<T> {
+    /// The result; `None` once the handle has taken it.
+    result: Option<Result<T, TaskError>>,
+}
+
+impl<T> Output<T> {
+    /// Wraps a child's result.
+    pub(crate) fn new(result: Result<T, TaskError>) -> Self {
+        Output {
+            result: Some(result),
+        }
+    }
+}
+
+impl<T> Drop for Output<T> {
+    fn drop(&mut self) {
+        if let Some(result) = self.result.take() {
+            drop_quietly(result);
+        }
+    }
+}
+
+/// A handle to one child of a nursery: await it for the child's value.
+///
+/// **Dropping a `TaskHandle` does nothing to its child**: the child keeps running and the
+/// nursery still waits for it (unlike async-executor's `Task`, which cancels its task when
+/// dropped). To stop one child, call [`cancel`](TaskHandle::cancel).
+///
+/// Awaiting the handle yields `Ok(value)` if the child returned `Ok(value)`, and
+/// `Err(`[`TaskError`]`)` if it returned `Err`, panicked, or was cancelled. The error or
+/// panic itself goes to [`Nursery::join`](crate::Nursery::join), not here.
+///
+/// # Examples
+///
+/// ```
+/// use std::sync::Arc;
+/// use async_executor::Executor;
+/// use smol_nursery::Nursery;
+///
+/// let ex = Arc::new(Executor::new());
+/// futures_lite::future::block_on(ex.run(async {
+///     let nursery = Nursery::<()>::new(&ex);
+///     let handles: Vec<_> = (1..=3).map(|i| nursery.start_soon(async move { Ok(i * 10) })).collect();
+///     nursery.join().await.unwrap();
+///
+///     let mut values = Vec::new();
+///     for handle in handles {
+///         values.push(handle.await.unwrap());
+///     }
+///     assert_eq!(values, [10, 20, 30]);
+/// }));
+/// ```
+pub struct TaskHandle<T> {
+    /// The executor task running the child; `None` if the child was never spawned or the
+    /// result was already returned.
+    task: Option<FallibleTask<Output<T>>>,
+    /// The nursery's core and the child's ticket, for `cancel` and `is_finished`; `None` if
+    /// the child was never spawned.
+    child: Option<(Arc<Core>, Ticket)>,
+    /// The result was already returned.
+    done: bool,
+}
+
+impl<T> TaskHandle<T> {
+    /// A handle to a spawned child.
+    pub(crate) fn new(task: FallibleTask<Output<T>>, core: Arc<Core>, ticket: Ticket) -> Self {
+        TaskHandle {
+            task: Some(task),
+            child: Some((core, ticket)),
+            done: false,
+        }
+    }
+
+    /// A handle to a child that was never spawned because the executor is gone.
+    pub(crate) fn never_spawned() -> Self {
+        TaskHandle {
+            task: None,
+            child: None,
+            done: false,
+        }
+    }
+
+    /// Cancels this one child, even if it is shielded: its future is dropped at its next await
+    /// point (or before it first runs), and awaiting this handle then yields
+    /// `Err(TaskError::Cancelled)`.
+    ///
+    /// This is not a failure: the nursery and the child's siblings are not affected. Does
+    /// nothing if the child has already finished. The handle can still be awaited.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use std::time::Duration;
+    /// use async_executor::Executor;
+    /// use smol_nursery::{Nursery, TaskError};
+    ///
+    /// let ex = Arc::new(Executor::new());
+    /// futures_lite::future::block_on(ex.run(async {
+    ///     let nursery = Nursery::<()>::new(&ex);
+    ///     let slow = nursery.start_soon(async {
+    ///         async_io::Timer::after(Duration::from_secs(60)).await;
+    ///         Ok(())
+    ///     });
+    ///     let fast = nursery.start_soon(async { Ok(1) });
+    ///
+    ///     slow.cancel();
+    ///     assert_eq!(nursery.join().await, Ok(()));
+    ///     assert_eq!(slow.await, Err(TaskError::Cancelled));
+    ///     assert_eq!(fast.await, Ok(1));
+    /// }));
+    /// ```
+    pub fn cancel(&self) {
+        if let Some((core, ticket)) = &self.child {
+            core.cancel_child(ticket.key, ticket.generation);
+        }
+    }
+
+    /// Returns `true` if the child has finished: it returned, failed, panicked, or was
+    /// cancelled and its future dropped.
+    ///
+    /// Once [`join`](crate::Nursery::join) has returned this is `true` for every handle of the
+    /// nursery, and awaiting the handle does not wait for anything else.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use async_executor::Executor;
+    /// use smol_nursery::Nursery;
+    ///
+    /// let ex = Arc::new(Executor::new());
+    /// futures_lite::future::block_on(ex.run(async {
+    ///     let nursery = Nursery::<()>::new(&ex);
+    ///     let handle = nursery.start_soon(async { Ok(()) });
+    ///     assert!(!handle.is_finished(), "start_soon returns before the child runs");
+    ///
+    ///     nursery.join().await.unwrap();
+    ///     assert!(handle.is_finished());
+    /// }));
+    /// ```
+    pub fn is_finished(&self) -> bool {
+        if self.done || self.task.as_ref().map_or(true, |task| task.is_finished()) {
+            return true;
+        }
+        // The wrapper removes its entry after dropping the child's future and before the
+        // executor task itself completes; the entry is the authoritative record.
+        self.child.as_ref().map_or(true, |(core, ticket)| {
+            core.child_finished(ticket.key, ticket.generation)
+        })
+    }
+}
+
+impl<T> Future for TaskHandle<T> {
+    type Output = Result<T, TaskError>;
+
+    /// # Panics
+    ///
+    /// Panics if polled again after it returned `Ready`.
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        assert!(!self.done, "`TaskHandle` polled after completion");
+        let result = match &mut self.task {
+            None => Err(TaskError::Cancelled),
+            Some(task) => match Pin::new(task).poll(cx) {
+                Poll::Pending => return Poll::Pending,
+                // The executor was dropped before the child's task completed.
+                Poll::Ready(None) => Err(TaskError::Cancelled),
+                Poll::Ready(Some(mut output)) => output
+                    .result
+                    .take()
+                    .expect("a child's output is taken once"),
+            },
+        };
+        self.done = true;
+        self.task = None;
+        Poll::Ready(result)
+    }
+}
+
+impl<T> Drop for TaskHandle<T> {
+    fn drop(&mut self) {
+        // Detach rather than drop: dropping an async-executor task cancels it, and a handle
+        // must not affect its child.
+        if let Some(task) = self.task.take() {
+            task.detach();
+        }
+    }
+}
+
+impl<T> fmt::Debug for TaskHandle<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TaskHandle")
+            .field("finished", &self.is_finished())
+            .finish()
+    }
+}

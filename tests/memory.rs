@@ -1,0 +1,64 @@
+//! Rule 13: a long-lived nursery releases each child when it finishes.
+//!
+//! A counting global allocator measures the bytes in use while one nursery receives many
+//! batches of short children: the amount must not grow with the number of children started.
+
+mod common;
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::sync::atomic::{AtomicIsize, Ordering};
+
+use common::*;
+use smol_nursery::Nursery;
+
+struct Counting;
+
+static IN_USE: AtomicIsize = AtomicIsize::new(0);
+
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        IN_USE.fetch_add(layout.size() as isize, Ordering::Relaxed);
+        unsafe { System.alloc(layout) }
+    }
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        IN_USE.fetch_sub(layout.size() as isize, Ordering::Relaxed);
+        unsafe { System.dealloc(ptr, layout) }
+    }
+}
+
+#[global_allocator]
+static ALLOCATOR: Counting = Counting;
+
+#[test]
+fn memory_follows_the_peak_not_the_total() {
+    const BATCH: usize = 1_000;
+    const BATCHES: usize = if cfg!(miri) { 3 } else { 200 };
+    run(2, |ex| async move {
+        let nursery = Nursery::<()>::new(&ex);
+        let mut after_first = 0;
+        for batch in 0..BATCHES {
+            for _ in 0..BATCH {
+                // Handles are dropped: the nursery itself must not keep anything per child.
+                nursery.start_soon(async {
+                    futures_lite::future::yield_now().await;
+                    Ok(())
+                });
+            }
+            while !nursery.is_empty() {
+                futures_lite::future::yield_now().await;
+            }
+            let in_use = IN_USE.load(Ordering::Relaxed);
+            if batch == 2 {
+                after_first = in_use;
+            } else if batch > 2 {
+                let growth = in_use - after_first;
+                assert!(
+                    growth < 256 * 1024,
+                    "memory grew by {growth} bytes after {} children",
+                    (batch + 1) * BATCH
+                );
+            }
+        }
+        nursery.join().await.unwrap();
+    });
+}

@@ -32,11 +32,12 @@ use async_executor::{Executor, Task};
 /// use smol_nursery::{ExecutorRef, Nursery};
 ///
 /// static EX: Executor<'static> = Executor::new();
-/// let n: Nursery<'static, ()> = Nursery::new(&EX);
+/// let on_static: Nursery<'static, ()> = Nursery::new(&EX);
 ///
 /// let ex = Arc::new(Executor::new());
-/// let r: ExecutorRef<'_> = ExecutorRef::from(&ex);
-/// let n: Nursery<'_, ()> = Nursery::new(r);
+/// let executor: ExecutorRef<'_> = ExecutorRef::from(&ex);
+/// let on_arc: Nursery<'_, ()> = Nursery::new(executor);
+/// # drop((on_static, on_arc));
 /// ```
 ///
 /// A local executor borrowed by reference does not compile:

@@ -19,7 +19,6 @@ use crate::task::TaskHandle;
 /// # Examples
 ///
 /// ```
-/// use std::sync::Arc;
 /// use async_executor::Executor;
 /// use smol_nursery::{Nursery, NurseryHandle};
 ///

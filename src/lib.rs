@@ -1,7 +1,148 @@
-//! Structured concurrency for smol.
+//! Structured concurrency for smol: nurseries.
+//!
+//! A [`Nursery`] starts child tasks on an [`async_executor::Executor`] and waits for all of
+//! them at [`join`](Nursery::join). When one child fails (returns `Err` or panics), the nursery
+//! cancels the others at once, and `join` reports every error. A child wrapped in [`shield`] is
+//! never cancelled by the nursery, while `join` still waits for it: the payment that must
+//! finish although the SMS sent beside it failed. No child outlives `join`.
+//!
+//! # Examples
+//!
+//! The two ways to give a nursery its executor come first. A `'static` executor:
+//!
+//! ```
+//! use async_executor::Executor;
+//! use smol_nursery::{shield, Nursery};
+//!
+//! static EX: Executor<'static> = Executor::new();
+//!
+//! futures_lite::future::block_on(EX.run(async {
+//!     let nursery = Nursery::new(&EX);
+//!     let payment = nursery.start_soon(shield(async { Ok::<_, String>("paid") }));
+//!     nursery.start_soon(async { Err::<(), _>(String::from("SMS gateway down")) });
+//!
+//!     let err = nursery.join().await.unwrap_err();
+//!     assert_eq!(err.errors(), ["SMS gateway down"]);
+//!     assert_eq!(payment.await, Ok("paid"));
+//! }));
+//! ```
+//!
+//! Or an executor in an [`Arc`](std::sync::Arc), whose children may borrow anything declared
+//! before it:
+//!
+//! ```
+//! use std::sync::Arc;
+//! use async_executor::Executor;
+//! use smol_nursery::Nursery;
+//!
+//! let prices = vec![3, 4, 5];
+//! let ex = Arc::new(Executor::new());
+//!
+//! futures_lite::future::block_on(ex.run(async {
+//!     let nursery = Nursery::<()>::new(&ex);
+//!     let handles: Vec<_> = prices
+//!         .iter()
+//!         .map(|price| nursery.start_soon(async move { Ok(price * 2) }))
+//!         .collect();
+//!     nursery.join().await.unwrap();
+//!
+//!     let mut doubled = Vec::new();
+//!     for handle in handles {
+//!         doubled.push(handle.await.unwrap());
+//!     }
+//!     assert_eq!(doubled, [6, 8, 10]);
+//! }));
+//! ```
+//!
+//! A local `Executor` borrowed by reference is rejected at compile time: see [`ExecutorRef`].
+//!
+//! # The model
+//!
+//! *Structured concurrency* means that concurrent work has a scope, the way a block of code
+//! has one: the nursery is opened, children are started in it, and the nursery does not end
+//! until every child has. Errors flow up to the owner instead of vanishing in a detached task,
+//! and nothing keeps running after the owner moved on. The model is Python's trio nurseries
+//! (and asyncio's `TaskGroup`).
+//!
+//! - **Starting.** [`Nursery::start_soon`] schedules a child and returns a [`TaskHandle`]
+//!   before the child runs. A child is a future returning `Result<T, E>`; its value comes back
+//!   through the handle, its error goes to `join`. Children (or anyone else) start siblings
+//!   through a [`NurseryHandle`].
+//! - **Failing fast.** When a child returns `Err` or panics, the error is kept and the nursery
+//!   is cancelled, whether or not the owner is awaiting `join` at that moment.
+//! - **Cancelling** is cooperative and happens at await points: a cancelled child's future is
+//!   dropped the next time the executor would poll it, so its destructors run, inside the
+//!   nursery's wrapper where a panicking destructor is caught and counted as that child's
+//!   panic. Code between two await points is never interrupted. A child that is cancelled
+//!   before it first runs never runs at all. [`Nursery::cancel`] cancels on request, and is not
+//!   an error; [`TaskHandle::cancel`] cancels one child.
+//! - **Shielding.** [`shield`] protects one child from every cancellation of the nursery:
+//!   sibling failure, `cancel`, deadline, and dropping the nursery. `join` still waits for it,
+//!   and its own errors are reported. Only its own handle can cancel it.
+//! - **Deadlines.** [`Nursery::cancel_after`] and [`Nursery::cancel_at`] arm an
+//!   [`async_io::Timer`]; when it fires while a child is unfinished, the nursery is cancelled
+//!   and `join` reports a timeout ([`NurseryError::is_timeout`]). A deadline that does not
+//!   fire costs nothing: `join` returns as soon as the children are done.
+//! - **Joining.** [`Nursery::join`] waits until every child has finished and its future has
+//!   been dropped, then closes the nursery and returns `Ok(())`, or every error in the order
+//!   they happened. If a child panicked, `join` resumes the first panic instead, as
+//!   [`std::thread::scope`] does.
+//! - **Closing.** After `join` (or after the nursery is dropped), the nursery is closed:
+//!   [`NurseryHandle::start_soon`] returns [`NurseryClosed`].
+//!
+//! # Dropping things
+//!
+//! - **The nursery, or the `join` future**, dropped before `join` finished (say, an outer
+//!   timeout won a race against `join`): every non-shielded child is cancelled. Shielded
+//!   children keep running on the executor, detached, to completion; their errors and panics
+//!   then have nobody to go to and are dropped (a panic has already reached the panic hook).
+//! - **A [`TaskHandle`]**: nothing happens to its child. This differs from async-executor's
+//!   `Task`, which cancels its task when dropped.
+//! - **The executor**: it drops every task, shielded or not. The nursery holds the executor
+//!   weakly, so it does not keep it alive; its children count as cancelled, `join` resolves
+//!   (run it with `futures_lite::future::block_on`), and children started afterwards are
+//!   dropped without running. A destructor that panics while the executor drops it is caught
+//!   and reported as that child's panic.
+//!
+//! # Threads
+//!
+//! `Nursery` and `NurseryHandle` are `Send + Sync`, and children are `Send`. The executor may
+//! be run by any number of threads (`ex.run(...)` on each); children finish on any of them,
+//! and a nursery may be cancelled or given children from threads outside the executor.
+//!
+//! # Compared with the alternatives
+//!
+//! | | nursery | raw `Task`s | `FuturesUnordered` | tokio's `JoinSet` |
+//! |---|---|---|---|---|
+//! | children run in parallel on the executor | yes | yes | no: polled inside one task | yes |
+//! | a failure cancels the siblings | yes, at once | by hand | by hand | by hand (`abort_all`) |
+//! | every error reported in one place | yes, at `join` | by hand | by hand | one at a time from `join_next` |
+//! | a child that must not be cancelled | [`shield`] | detach it, and lose track of it | no | spawn it elsewhere |
+//! | dropping the owner | cancels, except shielded children | cancels each dropped `Task` | drops every future | aborts every task |
+//! | dropping one child's handle | nothing | cancels the task | not applicable | nothing (detaches) |
+//! | a panicking destructor during cancellation | that child's panic | aborts the process | unwinds the owner | caught by the runtime |
+//! | memory | one entry per *unfinished* child | one per `Task` held | one per future | one per task until joined |
+//!
+//! Raw [`async_executor::Task`]s give the same parallelism, but each one has to be awaited or
+//! cancelled by hand, and a `Task` dropped on an error path silently cancels its work.
+//! `FuturesUnordered` (from the `futures` crate) runs all its futures inside the one task that
+//! polls it, so they never run in parallel and stop when that task stops polling. tokio's
+//! `JoinSet` is the closest relative: it aborts its tasks when dropped and hands results out
+//! one by one; the nursery adds fail-fast cancellation, shields, deadlines, and a single place
+//! where every error and the first panic arrive, on smol's executor.
+//!
+//! # Choices this crate makes
+//!
+//! - A child cancelled before its first poll never runs (asyncio's `TaskGroup` does the
+//!   same; trio would run it until its first checkpoint).
+//! - A deadline that fires while no child is unfinished still cancels the nursery; `join`
+//!   reports a timeout only if a child was unfinished when it fired, or was started after.
+//! - `NurseryError` keeps errors in the order they happened; `join` resumes only the first
+//!   panic and drops the other ones.
 
 #![forbid(unsafe_code)]
 #![warn(missing_docs, missing_debug_implementations, rust_2018_idioms)]
+#![doc(test(attr(deny(rust_2018_idioms, warnings))))]
 
 mod child;
 mod core;

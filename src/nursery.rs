@@ -174,7 +174,6 @@ impl<'ex, E> Nursery<'ex, E> {
     ///
     /// ```
     /// use std::sync::Arc;
-    /// use std::time::Duration;
     /// use async_executor::Executor;
     /// use smol_nursery::{Nursery, TaskError};
     ///

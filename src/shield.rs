@@ -93,7 +93,6 @@ impl<F> fmt::Debug for Shielded<F> {
 /// # Examples
 ///
 /// ```
-/// use std::future::Future;
 /// use smol_nursery::{shield, IntoChild};
 ///
 /// fn takes_child<C: IntoChild<Output = u32, Error = String>>(_: C) {}

@@ -75,7 +75,7 @@ fn a_deadline_that_does_not_fire_costs_nothing_at_join() {
 
 #[test]
 fn the_earliest_deadline_wins() {
-    for (first, second) in [(3600_000, 10), (10, 3600_000)] {
+    for (first, second) in [(3_600_000, 10), (10, 3_600_000)] {
         run(1, move |ex| async move {
             let nursery = Nursery::<()>::new(&ex);
             nursery.cancel_after(Duration::from_millis(first));

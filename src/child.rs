@@ -8,8 +8,9 @@ use std::task::{Context, Poll};
 
 use pin_project_lite::pin_project;
 
-use crate::core::{CancelReason, Ticket};
+use crate::core::CancelReason;
 use crate::error::TaskError;
+use crate::registry::{Id, Key};
 use crate::shared::Shared;
 use crate::task::Output;
 
@@ -28,15 +29,15 @@ pin_project! {
         future: Option<F>,
         // The nursery.
         shared: Arc<Shared<'ex, E>>,
-        // The child's entry in the nursery's core.
-        key: usize,
+        // The child's id in the nursery.
+        id: Id,
         // The core's count of handle cancellations when this child last looked.
         seen_cancels: usize,
         // Nursery-wide cancellation does not apply.
         shielded: bool,
-        // The task's waker is stored in the child's entry.
-        registered: bool,
-        // The child's future is dropped and its entry removed: nothing is left to do.
+        // The child's key in the nursery's registry, once its waker is there.
+        key: Option<Key>,
+        // The child's future is dropped and it is counted as finished: nothing is left to do.
         finished: bool,
     }
 
@@ -54,26 +55,22 @@ pin_project! {
                 this.shared.core.record_panic(panic);
                 this.shared.core.cancel(CancelReason::Failure);
             }
-            this.shared.core.finish(*this.key);
+            this.shared.core.finish(*this.id, *this.key, *this.seen_cancels);
         }
     }
 }
 
 impl<'ex, F, E> Child<'ex, F, E> {
-    /// Wraps a child that has an entry described by `ticket`.
-    pub(crate) fn new(
-        future: F,
-        shared: Arc<Shared<'ex, E>>,
-        ticket: Ticket,
-        shielded: bool,
-    ) -> Self {
+    /// Wraps the child `id`, already counted as started.
+    pub(crate) fn new(future: F, shared: Arc<Shared<'ex, E>>, id: Id, shielded: bool) -> Self {
+        let seen_cancels = shared.core.handle_cancels();
         Child {
             future: Some(future),
             shared,
-            key: ticket.key,
-            seen_cancels: ticket.seen_cancels,
+            id,
+            seen_cancels,
             shielded,
-            registered: false,
+            key: None,
             finished: false,
         }
     }
@@ -91,7 +88,7 @@ where
 
         // A cancelled child is dropped before it is polled again: at its next await point, or
         // before it ever runs.
-        if core.stop_requested(*this.key, *this.shielded, this.seen_cancels) {
+        if core.stop_requested(*this.id, *this.shielded, this.seen_cancels) {
             return Poll::Ready(end(this, Err(TaskError::Cancelled)));
         }
 
@@ -102,10 +99,10 @@ where
         };
         let result = match catch_unwind(AssertUnwindSafe(|| future.poll(cx))) {
             Ok(Poll::Pending) => {
-                if !*this.registered {
-                    *this.registered = true;
-                    if core.register(*this.key, cx.waker()) {
-                        return Poll::Ready(end(this, Err(TaskError::Cancelled)));
+                if this.key.is_none() {
+                    match core.register(*this.id, cx.waker(), *this.shielded) {
+                        Some(key) => *this.key = Some(key),
+                        None => return Poll::Ready(end(this, Err(TaskError::Cancelled))),
                     }
                 }
                 return Poll::Pending;
@@ -127,7 +124,7 @@ where
     }
 }
 
-/// Drops the child's future, removes its entry, and builds the output for its handle.
+/// Drops the child's future, counts it as finished, and builds the output for its handle.
 ///
 /// A panic while the future is dropped counts as the child's panic.
 fn end<'ex, F, T, E>(this: ChildProj<'_, 'ex, F, E>, result: Result<T, TaskError>) -> Output<T> {
@@ -143,6 +140,8 @@ fn end<'ex, F, T, E>(this: ChildProj<'_, 'ex, F, E>, result: Result<T, TaskError
         }
     };
     *this.finished = true;
-    this.shared.core.finish(*this.key);
+    this.shared
+        .core
+        .finish(*this.id, *this.key, *this.seen_cancels);
     output
 }

@@ -1,25 +1,29 @@
 //! The part of a nursery that does not depend on its children's types.
 //!
-//! `Core` keeps one entry per unfinished child, the cancellation state, the deadline and the
-//! first panic. It is shared by the nursery, its handles, every child's wrapper and every
-//! [`TaskHandle`](crate::TaskHandle), which is why it carries no type parameters.
+//! `Core` counts the children, keeps the wakers of the pending ones, the cancellation state,
+//! the deadline and the first panic. It is shared by the nursery, its handles, every child's
+//! wrapper and every [`TaskHandle`](crate::TaskHandle), which is why it has no type parameters.
 //!
 //! # Invariants
 //!
-//! 1. A child has an entry from the moment it is started until its wrapper has dropped the
-//!    child's future; `children.len()` is therefore the number of children whose code may still
-//!    run, and `join` closes the nursery only when it is zero.
-//! 2. Once `closed` is set no entry is ever added again.
-//! 3. Once `cancel` is set it never changes back, and every non-shielded entry either has had
-//!    its waker taken and woken or will see the flag before its child is polled again.
-//! 4. No user code runs while `inner` is locked: wakers are taken out and woken, and values of
-//!    user types dropped, only after the guard is released.
+//! 1. `started - finished` (low 63 bits of `started`) is the number of unfinished children: a
+//!    child counts from `start` until its wrapper has dropped its future. `join` closes the
+//!    nursery only when that number is zero.
+//! 2. Once the `CLOSED` bit of `started` is set, no child is ever started again.
+//! 3. Once the nursery is cancelled it stays cancelled, and every non-shielded unfinished
+//!    child either has had its waker taken and woken, or sees the flag before it is polled
+//!    again (it checks before every poll, and `register` checks under the lock).
+//! 4. No user code runs while `inner` is locked: wakers are woken, and values of user types
+//!    dropped, only after the guard is released.
+//!
+//! The spawn path touches only `started`; a child takes the lock only if it returns
+//! `Pending` (once, to store its waker) and then once more when it finishes.
 
 use std::any::Any;
 use std::future::Future;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::pin::Pin;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError, Weak};
 use std::task::{Context, Wake, Waker};
 use std::time::{Duration, Instant};
@@ -28,18 +32,20 @@ use async_io::Timer;
 use event_listener::{Event, EventListener};
 
 use crate::error::NurseryClosed;
-use crate::slab::Slab;
+use crate::registry::{Id, Key, Registry};
 
 /// A panic payload, as `catch_unwind` returns it.
 pub(crate) type Panic = Box<dyn Any + Send + 'static>;
 
+/// Bit of `Core::started`: the nursery is closed.
+const CLOSED: u64 = 1 << 63;
+
 /// Bit of `Core::flags`: the nursery has been cancelled.
 const CANCELLED: usize = 1;
-/// Bit of `Core::flags`: the nursery is closed; no child can be added.
-const CLOSED: usize = 2;
-
-/// How many wakers `cancel` takes out under one hold of the lock.
-const WAKE_BATCH: usize = 64;
+/// Bit of `Core::flags`: the deadline has fired.
+const FIRED: usize = 2;
+/// Bit of `Core::flags`: `join` returned; every child has finished.
+const JOINED: usize = 4;
 
 /// Why a nursery was cancelled. The first reason is kept (trio keeps the cause apart from how
 /// the cancellation spreads to the children).
@@ -55,22 +61,11 @@ pub(crate) enum CancelReason {
     Dropped,
 }
 
-/// What `Core::insert` hands to a new child and its handle.
-#[derive(Clone, Copy, Debug)]
-pub(crate) struct Ticket {
-    /// The child's slot in `Inner::children`.
-    pub(crate) key: usize,
-    /// Tells this child apart from later children that reuse the same slot.
-    pub(crate) generation: u64,
-    /// `Core::handle_cancels` when the child was started.
-    pub(crate) seen_cancels: usize,
-}
-
 /// What `join` takes from the core when it closes the nursery.
 pub(crate) struct Closing {
     /// The first panic of a child, to resume in the joiner.
     pub(crate) panic: Option<Panic>,
-    /// The deadline passed while a child was still running; holds the deadline's budget.
+    /// The deadline's budget, if it passed while a child was unfinished.
     pub(crate) timed_out: Option<Duration>,
     /// The deadline timer, to drop once the lock is released.
     pub(crate) deadline: Option<Deadline>,
@@ -78,13 +73,17 @@ pub(crate) struct Closing {
 
 /// The bookkeeping shared by a nursery and everything that refers to it.
 pub(crate) struct Core {
-    /// `CANCELLED` and `CLOSED`, mirrored from `inner` so that children and predicates can read
-    /// them without the lock. Set under the lock, after `inner` is updated.
+    /// How many children were ever started (the next child's id), plus the `CLOSED` bit.
+    /// Only the nursery's owner, which cannot race with `join`, uses a plain `fetch_add`;
+    /// handles use a compare-and-swap that fails once `CLOSED` is set.
+    started: AtomicU64,
+    /// How many children have finished.
+    finished: AtomicU64,
+    /// `CANCELLED`, `FIRED` and `JOINED`: set under the lock after `inner` is updated, read
+    /// without it.
     flags: AtomicUsize,
-    /// Number of unfinished children, mirrored from `inner.children.len()` under the lock.
-    live: AtomicUsize,
-    /// Bumped (under the lock) whenever `TaskHandle::cancel` marks a single child. A child that
-    /// sees a new value looks at its own entry; otherwise it never takes the lock to poll.
+    /// Bumped (under the lock) by every `TaskHandle::cancel`. A child looks up its own id
+    /// only when this changed since it last looked; otherwise it never takes the lock to poll.
     handle_cancels: AtomicUsize,
     /// Notified when the last unfinished child finishes; `join` waits on it.
     idle: Event,
@@ -94,14 +93,10 @@ pub(crate) struct Core {
 
 /// The locked part of [`Core`].
 struct Inner {
-    /// One entry per unfinished child (invariant 1).
-    children: Slab<Entry>,
-    /// Generation for the next child.
-    next_generation: u64,
+    /// The pending children and the handle cancellations.
+    registry: Registry,
     /// Why the nursery was cancelled, if it was (invariant 3).
     cancel: Option<CancelReason>,
-    /// The nursery is closed (invariant 2).
-    closed: bool,
     /// The armed deadline, if any. Dropped when it fires or when the nursery closes.
     deadline: Option<Deadline>,
     /// Set when the deadline fired: the budget it had.
@@ -111,19 +106,6 @@ struct Inner {
     timed_out: Option<Duration>,
     /// The first panic of any child; later ones are dropped.
     panic: Option<Panic>,
-}
-
-/// The entry of one unfinished child.
-struct Entry {
-    /// The waker of the child's task, stored the first time the child returns `Pending`.
-    /// Taken out when the child is cancelled, so that it is woken exactly once for that.
-    waker: Option<Waker>,
-    /// Copied from the child's [`Ticket`].
-    generation: u64,
-    /// The nursery-wide cancellation does not apply to this child.
-    shielded: bool,
-    /// This one child was cancelled through its `TaskHandle`.
-    cancelled: bool,
 }
 
 /// An armed deadline.
@@ -156,15 +138,14 @@ impl Core {
     /// Creates the core of an open, empty nursery.
     pub(crate) fn new() -> Arc<Core> {
         Arc::new(Core {
+            started: AtomicU64::new(0),
+            finished: AtomicU64::new(0),
             flags: AtomicUsize::new(0),
-            live: AtomicUsize::new(0),
             handle_cancels: AtomicUsize::new(0),
             idle: Event::new(),
             inner: Mutex::new(Inner {
-                children: Slab::new(),
-                next_generation: 0,
+                registry: Registry::default(),
                 cancel: None,
-                closed: false,
                 deadline: None,
                 fired: None,
                 timed_out: None,
@@ -173,29 +154,38 @@ impl Core {
         })
     }
 
-    /// Locks `inner`. A panic never happens under this lock, but if one did, the state would
-    /// still be consistent, so poisoning is ignored.
+    /// Locks `inner`. No panic happens under this lock, and the state would be consistent if
+    /// one did, so poisoning is ignored.
     fn lock(&self) -> MutexGuard<'_, Inner> {
         self.inner.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
     /// Number of unfinished children.
     pub(crate) fn len(&self) -> usize {
-        // ORDERING: a snapshot for the user; nothing is published through it.
-        self.live.load(Ordering::Relaxed)
+        // ORDERING: a snapshot; `finished` is read first so that the difference never
+        // underflows (a child is started before it finishes).
+        let finished = self.finished.load(Ordering::Acquire);
+        let started = self.started.load(Ordering::Acquire) & !CLOSED;
+        started.saturating_sub(finished) as usize
     }
 
     /// The nursery has been cancelled.
     pub(crate) fn is_cancelled(&self) -> bool {
-        // ORDERING: Acquire pairs with the Release in `cancel`, so a caller that sees the flag
-        // also sees the reason.
+        // ORDERING: Acquire pairs with the Release in `cancel_locked`.
         self.flags.load(Ordering::Acquire) & CANCELLED != 0
     }
 
     /// The nursery is closed.
     pub(crate) fn is_closed(&self) -> bool {
-        // ORDERING: as in `is_cancelled`.
-        self.flags.load(Ordering::Acquire) & CLOSED != 0
+        // ORDERING: Acquire pairs with the compare-and-swap that sets `CLOSED`.
+        self.started.load(Ordering::Acquire) & CLOSED != 0
+    }
+
+    /// `join` has returned: every child has finished.
+    pub(crate) fn is_joined(&self) -> bool {
+        // ORDERING: Acquire pairs with the Release in `try_close`, which follows every child's
+        // `finish`.
+        self.flags.load(Ordering::Acquire) & JOINED != 0
     }
 
     /// Why the nursery was cancelled, if it was.
@@ -203,48 +193,65 @@ impl Core {
         self.lock().cancel
     }
 
-    /// Adds an entry for a new child, unless the nursery is closed.
-    pub(crate) fn insert(&self, shielded: bool) -> Result<Ticket, NurseryClosed> {
-        let mut inner = self.lock();
-        if inner.closed {
-            return Err(NurseryClosed);
-        }
-        if inner.fired.is_some() && inner.timed_out.is_none() {
-            // The deadline has passed and a child still arrives: it runs past the deadline
-            // (or never runs), which `join` reports as a timeout.
-            inner.timed_out = inner.fired;
-        }
-        let generation = inner.next_generation;
-        inner.next_generation += 1;
-        let key = inner.children.insert(Entry {
-            waker: None,
-            generation,
-            shielded,
-            cancelled: false,
-        });
-        // ORDERING: written under the lock; readers only want a snapshot.
-        self.live.store(inner.children.len(), Ordering::Relaxed);
-        Ok(Ticket {
-            key,
-            generation,
-            // ORDERING: bumps happen under the lock we hold, so this is exact.
-            seen_cancels: self.handle_cancels.load(Ordering::Relaxed),
-        })
+    /// Counts a child started by the nursery's owner and returns its id. The owner's nursery
+    /// cannot be closed: only `join` and `Drop` close it, and both consume it.
+    pub(crate) fn start_owned(&self) -> Id {
+        // ORDERING: AcqRel orders the start before the child's own accesses; `finish` reads
+        // it with Acquire.
+        let id = self.started.fetch_add(1, Ordering::AcqRel) & !CLOSED;
+        self.note_late_start();
+        id
     }
 
-    /// Tells whether the child with this entry must stop before it is polled again.
+    /// Counts a child started through a handle and returns its id, unless the nursery is
+    /// closed.
+    pub(crate) fn start_shared(&self) -> Result<Id, NurseryClosed> {
+        let mut started = self.started.load(Ordering::Acquire);
+        loop {
+            if started & CLOSED != 0 {
+                return Err(NurseryClosed);
+            }
+            // ORDERING: as in `start_owned`; the compare-and-swap cannot succeed once `CLOSED`
+            // is set (invariant 2).
+            match self.started.compare_exchange_weak(
+                started,
+                started + 1,
+                Ordering::AcqRel,
+                Ordering::Acquire,
+            ) {
+                Ok(_) => break,
+                Err(now) => started = now,
+            }
+        }
+        self.note_late_start();
+        Ok(started)
+    }
+
+    /// A child started after the deadline fired runs past it (or never runs): `join` reports
+    /// a timeout.
+    fn note_late_start(&self) {
+        if self.flags.load(Ordering::Acquire) & FIRED != 0 {
+            let mut inner = self.lock();
+            if inner.timed_out.is_none() {
+                inner.timed_out = inner.fired;
+            }
+        }
+    }
+
+    /// The current count of handle cancellations, for a new child.
+    pub(crate) fn handle_cancels(&self) -> usize {
+        // ORDERING: a starting value; a child that misses a concurrent bump is woken by it.
+        self.handle_cancels.load(Ordering::Relaxed)
+    }
+
+    /// Tells whether the child `id` must stop before it is polled again.
     ///
     /// `seen_cancels` is the child's copy of `handle_cancels`; the lock is taken only when it
     /// changed since the child last looked.
-    pub(crate) fn stop_requested(
-        &self,
-        key: usize,
-        shielded: bool,
-        seen_cancels: &mut usize,
-    ) -> bool {
-        // ORDERING: Acquire pairs with the Release stores of `cancel` and `cancel_child`. Missing
-        // a store that is racing with this poll is fine: the canceller then finds this child's
-        // waker and wakes it, or `register` sees the request under the lock.
+    pub(crate) fn stop_requested(&self, id: Id, shielded: bool, seen_cancels: &mut usize) -> bool {
+        // ORDERING: Acquire pairs with the Release of `cancel_locked` and `cancel_child`.
+        // Missing a store that races with this poll is fine: the canceller then finds this
+        // child's waker and wakes it, or `register` sees the request under the lock.
         if !shielded && self.flags.load(Ordering::Acquire) & CANCELLED != 0 {
             return true;
         }
@@ -253,44 +260,38 @@ impl Core {
             return false;
         }
         *seen_cancels = cancels;
-        self.lock()
-            .children
-            .get_mut(key)
-            .is_some_and(|entry| entry.cancelled)
+        self.lock().registry.take_cancelled(id)
     }
 
     /// Stores the waker of a child that returned `Pending` for the first time, so that a
-    /// cancellation can wake it. Returns `true` if the child was cancelled meanwhile and must
-    /// stop now instead.
+    /// cancellation can wake it, and returns the child's registry key; or returns `None` if
+    /// the child was cancelled meanwhile and must stop now instead.
     ///
     /// A child's wrapper is only ever polled by its own executor task, whose waker never
     /// changes, so one registration is enough.
-    pub(crate) fn register(&self, key: usize, waker: &Waker) -> bool {
+    pub(crate) fn register(&self, id: Id, waker: &Waker, shielded: bool) -> Option<Key> {
         let mut inner = self.lock();
-        let nursery_cancelled = inner.cancel.is_some();
-        let Some(entry) = inner.children.get_mut(key) else {
-            return true;
-        };
-        if entry.cancelled || (nursery_cancelled && !entry.shielded) {
-            return true;
+        if (inner.cancel.is_some() && !shielded) || inner.registry.take_cancelled(id) {
+            return None;
         }
-        entry.waker = Some(waker.clone());
-        false
+        Some(inner.registry.insert(id, waker.clone(), shielded))
     }
 
-    /// Removes the entry of a child whose future has been dropped; wakes `join` if it was the
-    /// last one.
-    pub(crate) fn finish(&self, key: usize) {
-        let (entry, idle) = {
-            let mut inner = self.lock();
-            let entry = inner.children.remove(key);
-            let len = inner.children.len();
-            self.live.store(len, Ordering::Relaxed);
-            (entry, len == 0)
-        };
-        // The waker is dropped here, after the lock is released (invariant 4).
-        drop(entry);
-        if idle {
+    /// Counts a child as finished once its future has been dropped, and wakes `join` if it
+    /// was the last one. `key` is the child's registry key, if it registered; `seen_cancels`
+    /// tells whether a handle may have left a cancellation for it.
+    pub(crate) fn finish(&self, id: Id, key: Option<Key>, seen_cancels: usize) {
+        // ORDERING: Relaxed suffices: a stale value only makes the child take the lock.
+        let maybe_cancelled = self.handle_cancels.load(Ordering::Relaxed) != seen_cancels;
+        if key.is_some() || maybe_cancelled {
+            let waker = self.lock().registry.remove(id, key);
+            // The waker is dropped here, after the lock is released (invariant 4).
+            drop(waker);
+        }
+        // ORDERING: AcqRel publishes everything the child did (its recorded error or panic)
+        // to whoever sees the count reach `started` with Acquire.
+        let finished = self.finished.fetch_add(1, Ordering::AcqRel) + 1;
+        if finished == self.started.load(Ordering::Acquire) & !CLOSED {
             self.idle.notify(usize::MAX);
         }
     }
@@ -298,76 +299,42 @@ impl Core {
     /// Cancels every non-shielded child. Does nothing if the nursery is closed or was already
     /// cancelled.
     pub(crate) fn cancel(&self, reason: CancelReason) {
-        if self.is_cancelled() {
+        if self.is_cancelled() || self.is_closed() {
             return;
         }
-        let mut inner = self.lock();
-        if inner.closed || inner.cancel.is_some() {
+        let inner = self.lock();
+        self.cancel_locked(inner, reason);
+    }
+
+    /// Cancels with the lock held, then releases it and wakes the children (invariant 4).
+    fn cancel_locked(&self, mut inner: MutexGuard<'_, Inner>, reason: CancelReason) {
+        if inner.cancel.is_some() || self.is_closed() {
             return;
         }
         inner.cancel = Some(reason);
         // ORDERING: Release publishes `inner.cancel`; see `stop_requested`.
         self.flags.fetch_or(CANCELLED, Ordering::Release);
-        self.wake_unshielded(inner);
-    }
-
-    /// Takes the wakers of the non-shielded children out of their entries and wakes them, a
-    /// batch at a time, never waking under the lock (invariant 4).
-    ///
-    /// Entries added while the lock is released belong to children that will see the
-    /// cancellation themselves, on their first poll or in `register`.
-    fn wake_unshielded<'a>(&'a self, mut inner: MutexGuard<'a, Inner>) {
-        let mut batch: Vec<Waker> = Vec::new();
-        let mut key = 0;
-        loop {
-            while key < inner.children.capacity() && batch.len() < WAKE_BATCH {
-                if let Some(entry) = inner.children.get_mut(key) {
-                    if !entry.shielded {
-                        batch.extend(entry.waker.take());
-                    }
-                }
-                key += 1;
-            }
-            let more = key < inner.children.capacity();
-            drop(inner);
-            for waker in batch.drain(..) {
-                waker.wake();
-            }
-            if !more {
-                return;
-            }
-            inner = self.lock();
-        }
-    }
-
-    /// Cancels one child, named by its ticket, even a shielded one. Does nothing if that child
-    /// has finished.
-    pub(crate) fn cancel_child(&self, key: usize, generation: u64) {
-        let waker = {
-            let mut inner = self.lock();
-            match inner.children.get_mut(key) {
-                Some(entry) if entry.generation == generation && !entry.cancelled => {
-                    entry.cancelled = true;
-                    let waker = entry.waker.take();
-                    // ORDERING: Release publishes `entry.cancelled`; see `stop_requested`.
-                    self.handle_cancels.fetch_add(1, Ordering::Release);
-                    waker
-                }
-                _ => None,
-            }
-        };
-        if let Some(waker) = waker {
+        let wakers = inner.registry.take_unshielded_wakers();
+        drop(inner);
+        for waker in wakers {
             waker.wake();
         }
     }
 
-    /// Tells whether the child with this ticket has finished (its entry is gone).
-    pub(crate) fn child_finished(&self, key: usize, generation: u64) -> bool {
-        !self
-            .lock()
-            .children
-            .get_mut(key)
-            .is_some_and(|entry| entry.generation == generation)
+    /// Cancels one child, named by its id, even a shielded one.
+    pub(crate) fn cancel_child(&self, id: Id) {
+        let waker = {
+            let mut inner = self.lock();
+            if self.is_closed() && self.len() == 0 {
+                return;
+            }
+            // ORDERING: Release publishes the request; see `stop_requested`.
+            self.handle_cancels.fetch_add(1, Ordering::Release);
+            inner.registry.cancel(id)
+        };
+        if let Some(waker) = waker {
+            waker.wake();
+        }
     }
 
     /// Keeps the first panic of a child for `join`; later ones, and any that arrive after the
@@ -375,7 +342,7 @@ impl Core {
     pub(crate) fn record_panic(&self, panic: Panic) {
         let rejected = {
             let mut inner = self.lock();
-            if inner.closed || inner.panic.is_some() {
+            if self.is_closed() || inner.panic.is_some() {
                 Some(panic)
             } else {
                 inner.panic = Some(panic);
@@ -393,7 +360,7 @@ impl Core {
         let replaced;
         let fired = {
             let mut inner = self.lock();
-            if inner.closed || inner.fired.is_some() {
+            if self.is_closed() || inner.fired.is_some() {
                 return;
             }
             if inner.deadline.as_ref().is_some_and(|d| d.at <= at) {
@@ -435,35 +402,53 @@ impl Core {
     /// a child short.
     fn fire_deadline(&self) {
         let mut inner = self.lock();
-        if inner.closed || inner.fired.is_some() {
+        if self.is_closed() || inner.fired.is_some() {
             return;
         }
         let Some(deadline) = inner.deadline.take() else {
             return;
         };
         inner.fired = Some(deadline.budget);
-        if inner.children.len() > 0 {
+        if self.len() > 0 {
             inner.timed_out = inner.fired;
         }
-        if inner.cancel.is_some() {
-            drop(inner);
-            drop(deadline);
-            return;
-        }
-        inner.cancel = Some(CancelReason::Deadline);
-        // ORDERING: as in `cancel`.
-        self.flags.fetch_or(CANCELLED, Ordering::Release);
-        self.wake_unshielded(inner);
+        // ORDERING: Release publishes `inner.fired` to `note_late_start`.
+        self.flags.fetch_or(FIRED, Ordering::Release);
+        self.cancel_locked(inner, CancelReason::Deadline);
         drop(deadline);
     }
 
     /// Closes the nursery if no child is unfinished, handing `join` what it reports.
     pub(crate) fn try_close(&self) -> Option<Closing> {
         let mut inner = self.lock();
-        if inner.children.len() != 0 {
-            return None;
+        let started = self.started.load(Ordering::Acquire);
+        if started & CLOSED == 0 {
+            if self.finished.load(Ordering::Acquire) != started {
+                return None;
+            }
+            // ORDERING: fails if a handle started a child since the load above; AcqRel makes
+            // the close visible to `start_shared` and `is_closed`.
+            if self
+                .started
+                .compare_exchange(
+                    started,
+                    started | CLOSED,
+                    Ordering::AcqRel,
+                    Ordering::Acquire,
+                )
+                .is_err()
+            {
+                return None;
+            }
         }
-        Some(self.close_locked(&mut inner))
+        // ORDERING: Release publishes the end of every child to `is_joined`.
+        self.flags.fetch_or(JOINED, Ordering::Release);
+        inner.registry.clear_cancelled();
+        Some(Closing {
+            panic: inner.panic.take(),
+            timed_out: inner.timed_out,
+            deadline: inner.deadline.take(),
+        })
     }
 
     /// Waits until no child is unfinished, then closes the nursery.
@@ -484,22 +469,15 @@ impl Core {
     /// it, and drop what nobody will ever read.
     pub(crate) fn abandon(&self) {
         self.cancel(CancelReason::Dropped);
-        let closing = self.close_locked(&mut self.lock());
-        drop(closing.deadline);
-        if let Some(panic) = closing.panic {
+        let (deadline, panic) = {
+            let mut inner = self.lock();
+            // ORDERING: AcqRel, as in `try_close`. Nobody else closes this nursery.
+            self.started.fetch_or(CLOSED, Ordering::AcqRel);
+            (inner.deadline.take(), inner.panic.take())
+        };
+        drop(deadline);
+        if let Some(panic) = panic {
             drop_quietly(panic);
-        }
-    }
-
-    /// Sets `closed` and takes out what closing hands over.
-    fn close_locked(&self, inner: &mut Inner) -> Closing {
-        inner.closed = true;
-        // ORDERING: Release publishes `closed` to `is_closed`.
-        self.flags.fetch_or(CLOSED, Ordering::Release);
-        Closing {
-            panic: inner.panic.take(),
-            timed_out: inner.timed_out,
-            deadline: inner.deadline.take(),
         }
     }
 }

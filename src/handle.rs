@@ -88,7 +88,7 @@ impl<'ex, E> NurseryHandle<'ex, E> {
         C::Output: Send + 'ex,
         E: Send + 'ex,
     {
-        self.shared.start(child)
+        self.shared.start(child, false)
     }
 
     /// Cancels the nursery, as [`Nursery::cancel`](crate::Nursery::cancel) does. Does nothing

@@ -150,6 +150,7 @@ mod error;
 mod executor;
 mod handle;
 mod nursery;
+mod registry;
 mod shared;
 mod shield;
 mod slab;

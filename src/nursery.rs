@@ -131,7 +131,7 @@ impl<'ex, E> Nursery<'ex, E> {
         C::Output: Send + 'ex,
         E: Send + 'ex,
     {
-        match self.shared.start(child) {
+        match self.shared.start(child, true) {
             Ok(handle) => handle,
             // Unreachable: only `join` and `Drop` close the nursery, and both consume it.
             Err(_closed) => TaskHandle::never_spawned(),

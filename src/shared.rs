@@ -41,13 +41,15 @@ impl<'ex, E> Shared<'ex, E> {
         }
     }
 
-    /// Starts a child, unless the nursery is closed.
+    /// Starts a child, unless the nursery is closed. `owned` tells that the caller is the
+    /// nursery's owner, which cannot race with closing.
     ///
     /// If the executor has been dropped, the child is dropped without being polled and its
     /// handle yields `Err(TaskError::Cancelled)`.
     pub(crate) fn start<C>(
         self: &Arc<Self>,
         child: C,
+        owned: bool,
     ) -> Result<TaskHandle<C::Output>, NurseryClosed>
     where
         C: IntoChild<Error = E>,
@@ -56,10 +58,14 @@ impl<'ex, E> Shared<'ex, E> {
         E: Send + 'ex,
     {
         let (future, shielded) = child.into_child();
-        let ticket = self.core.insert(shielded)?;
-        let child = Child::new(future, self.clone(), ticket, shielded);
+        let id = if owned {
+            self.core.start_owned()
+        } else {
+            self.core.start_shared()?
+        };
+        let child = Child::new(future, self.clone(), id, shielded);
         match self.executor.spawn(child) {
-            Ok(task) => Ok(TaskHandle::new(task.fallible(), self.core.clone(), ticket)),
+            Ok(task) => Ok(TaskHandle::new(task.fallible(), self.core.clone(), id)),
             Err(child) => {
                 // The executor is gone. Dropping the unspawned wrapper drops the child's future
                 // (a panic there counts as the child's) and removes its entry.

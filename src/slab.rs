@@ -1,22 +1,22 @@
 //! A minimal slab: a vector of slots with a free list, so that a key stays valid until removed.
 //!
-//! The nursery keeps one entry per unfinished child. Removing an entry frees its slot for the
-//! next child, so the slab's capacity follows the peak number of children alive at once, not the
-//! number of children ever started (contract rule 13).
+//! The nursery's registry keeps one entry per pending child here. Removing an entry frees its
+//! slot for the next one, so the slab's size follows the peak number of pending children, not
+//! the number of children ever started (contract rule 13).
 
 /// One slot of the slab.
-enum Slot<T> {
-    /// Holds a value.
-    Occupied(T),
-    /// Free; holds the index of the next free slot (`usize::MAX` ends the list).
-    Vacant(usize),
+struct Slot<T> {
+    /// The value, if the slot is occupied.
+    value: Option<T>,
+    /// For a free slot, the next free slot (`NONE` ends the list).
+    next_free: usize,
 }
 
 /// A vector of slots addressed by stable keys.
 pub(crate) struct Slab<T> {
-    /// The slots. Invariant: every `Vacant` slot is on the free list exactly once.
+    /// The slots. Invariant: every free slot is on the free list exactly once.
     slots: Vec<Slot<T>>,
-    /// Index of the first free slot, or `usize::MAX` when every slot is occupied.
+    /// The first free slot, or `NONE` when every slot is occupied.
     free: usize,
     /// Number of occupied slots.
     len: usize,
@@ -28,66 +28,67 @@ const NONE: usize = usize::MAX;
 /// An emptied slab with more slots than this releases them; a smaller one keeps them for reuse.
 const SHRINK_ABOVE: usize = 1024;
 
-impl<T> Slab<T> {
-    /// Creates an empty slab.
-    pub(crate) const fn new() -> Self {
+impl<T> Default for Slab<T> {
+    fn default() -> Self {
         Slab {
             slots: Vec::new(),
             free: NONE,
             len: 0,
         }
     }
+}
 
-    /// Number of values in the slab.
-    pub(crate) fn len(&self) -> usize {
-        self.len
-    }
-
-    /// Number of slots, occupied or free: the keys are below this bound.
-    pub(crate) fn capacity(&self) -> usize {
-        self.slots.len()
-    }
-
+impl<T> Slab<T> {
     /// Stores `value` and returns its key.
     pub(crate) fn insert(&mut self, value: T) -> usize {
         self.len += 1;
-        if self.free == NONE {
-            self.slots.push(Slot::Occupied(value));
-            return self.slots.len() - 1;
+        match self.slots.get_mut(self.free) {
+            Some(slot) => {
+                let key = self.free;
+                self.free = slot.next_free;
+                slot.value = Some(value);
+                key
+            }
+            None => {
+                self.slots.push(Slot {
+                    value: Some(value),
+                    next_free: NONE,
+                });
+                self.slots.len() - 1
+            }
         }
-        let key = self.free;
-        match std::mem::replace(&mut self.slots[key], Slot::Occupied(value)) {
-            Slot::Vacant(next) => self.free = next,
-            Slot::Occupied(_) => unreachable!("free list points at an occupied slot"),
-        }
-        key
     }
 
     /// Returns the value at `key`, if any.
     pub(crate) fn get_mut(&mut self, key: usize) -> Option<&mut T> {
-        match self.slots.get_mut(key) {
-            Some(Slot::Occupied(value)) => Some(value),
-            _ => None,
-        }
+        self.slots.get_mut(key)?.value.as_mut()
     }
 
     /// Removes and returns the value at `key`, if any.
     pub(crate) fn remove(&mut self, key: usize) -> Option<T> {
         let slot = self.slots.get_mut(key)?;
-        if let Slot::Vacant(_) = slot {
-            return None;
-        }
-        let Slot::Occupied(value) = std::mem::replace(slot, Slot::Vacant(self.free)) else {
-            unreachable!()
-        };
+        let value = slot.value.take()?;
+        slot.next_free = self.free;
         self.free = key;
         self.len -= 1;
         if self.len == 0 && self.slots.len() > SHRINK_ABOVE {
-            // Nothing is alive after a large peak: give the memory back.
-            self.slots = Vec::new();
-            self.free = NONE;
+            // Nothing is pending after a large peak: give the memory back.
+            *self = Slab::default();
         }
         Some(value)
+    }
+
+    /// Iterates over the keys and values.
+    pub(crate) fn iter(&self) -> impl Iterator<Item = (usize, &T)> {
+        self.slots
+            .iter()
+            .enumerate()
+            .filter_map(|(key, slot)| Some((key, slot.value.as_ref()?)))
+    }
+
+    /// Iterates over the values.
+    pub(crate) fn values_mut(&mut self) -> impl Iterator<Item = &mut T> {
+        self.slots.iter_mut().filter_map(|slot| slot.value.as_mut())
     }
 }
 
@@ -97,7 +98,7 @@ mod tests {
 
     #[test]
     fn keys_are_reused_and_memory_released() {
-        let mut slab = Slab::new();
+        let mut slab = Slab::default();
         let a = slab.insert('a');
         let b = slab.insert('b');
         assert_eq!(slab.remove(a), Some('a'));
@@ -105,11 +106,10 @@ mod tests {
         let c = slab.insert('c');
         assert_eq!(c, a, "a freed slot is reused");
         assert_eq!(slab.get_mut(b), Some(&mut 'b'));
-        assert_eq!(slab.len(), 2);
+        assert_eq!(slab.iter().count(), 2);
         slab.remove(b);
         slab.remove(c);
-        assert_eq!(slab.len(), 0);
-        assert_eq!(slab.capacity(), 2, "a small slab keeps its slots");
+        assert_eq!(slab.slots.len(), 2, "a small slab keeps its slots");
 
         let keys: Vec<usize> = (0..2000)
             .map(|i| slab.insert(char::from(b'a' + (i % 26) as u8)))
@@ -118,9 +118,10 @@ mod tests {
             slab.remove(key);
         }
         assert_eq!(
-            slab.capacity(),
+            slab.slots.len(),
             0,
             "an emptied large slab releases its memory"
         );
+        assert_eq!(slab.values_mut().count(), 0);
     }
 }

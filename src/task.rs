@@ -8,8 +8,9 @@ use std::task::{Context, Poll};
 
 use async_executor::FallibleTask;
 
-use crate::core::{drop_quietly, Core, Ticket};
+use crate::core::{drop_quietly, Core};
 use crate::error::TaskError;
+use crate::registry::Id;
 
 /// What a child's task returns to its [`TaskHandle`].
 ///
@@ -72,19 +73,19 @@ pub struct TaskHandle<T> {
     /// The executor task running the child; `None` if the child was never spawned or the
     /// result was already returned.
     task: Option<FallibleTask<Output<T>>>,
-    /// The nursery's core and the child's ticket, for `cancel` and `is_finished`; `None` if
-    /// the child was never spawned.
-    child: Option<(Arc<Core>, Ticket)>,
+    /// The nursery's core and the child's id, for `cancel` and `is_finished`; `None` if the
+    /// child was never spawned.
+    child: Option<(Arc<Core>, Id)>,
     /// The result was already returned.
     done: bool,
 }
 
 impl<T> TaskHandle<T> {
     /// A handle to a spawned child.
-    pub(crate) fn new(task: FallibleTask<Output<T>>, core: Arc<Core>, ticket: Ticket) -> Self {
+    pub(crate) fn new(task: FallibleTask<Output<T>>, core: Arc<Core>, id: Id) -> Self {
         TaskHandle {
             task: Some(task),
-            child: Some((core, ticket)),
+            child: Some((core, id)),
             done: false,
         }
     }
@@ -129,8 +130,11 @@ impl<T> TaskHandle<T> {
     /// }));
     /// ```
     pub fn cancel(&self) {
-        if let Some((core, ticket)) = &self.child {
-            core.cancel_child(ticket.key, ticket.generation);
+        if self.is_finished() {
+            return;
+        }
+        if let Some((core, id)) = &self.child {
+            core.cancel_child(*id);
         }
     }
 
@@ -161,11 +165,11 @@ impl<T> TaskHandle<T> {
         if self.done || self.task.as_ref().map_or(true, |task| task.is_finished()) {
             return true;
         }
-        // The wrapper removes its entry after dropping the child's future and before the
-        // executor task itself completes; the entry is the authoritative record.
-        self.child.as_ref().map_or(true, |(core, ticket)| {
-            core.child_finished(ticket.key, ticket.generation)
-        })
+        // The wrapper counts the child as finished before the executor task completes: once
+        // `join` returned, the task may lag a moment behind, but the child has finished.
+        self.child
+            .as_ref()
+            .map_or(true, |(core, _)| core.is_joined())
     }
 }
 

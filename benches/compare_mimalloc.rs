@@ -1,0 +1,20 @@
+//! The benchmark suite with mimalloc as the global allocator.
+//!
+//! tokio allocates each task 128-byte aligned, which glibc's malloc serves slowly; running the
+//! same suite under mimalloc shows how much of a difference is the allocator's.
+//! `cargo bench --bench compare_mimalloc`; see `benches/README.md`.
+
+mod suite;
+
+use criterion::Criterion;
+
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
+fn main() {
+    let mut c = Criterion::default().configure_from_args();
+    suite::spawn_join(&mut c, "mimalloc");
+    suite::fail_fast(&mut c, "mimalloc");
+    suite::two_threads(&mut c, "mimalloc");
+    c.final_summary();
+}

@@ -55,7 +55,7 @@ pin_project! {
                 this.shared.core.record_panic(panic);
                 this.shared.core.cancel(CancelReason::Failure);
             }
-            this.shared.core.finish(*this.id, *this.key, *this.seen_cancels);
+            this.shared.core.finish(*this.id, *this.key, *this.shielded, *this.seen_cancels);
         }
     }
 }
@@ -142,6 +142,6 @@ fn end<'ex, F, T, E>(this: ChildProj<'_, 'ex, F, E>, result: Result<T, TaskError
     *this.finished = true;
     this.shared
         .core
-        .finish(*this.id, *this.key, *this.seen_cancels);
+        .finish(*this.id, *this.key, *this.shielded, *this.seen_cancels);
     output
 }

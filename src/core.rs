@@ -195,6 +195,7 @@ impl Core {
 
     /// Counts a child started by the nursery's owner and returns its id. The owner's nursery
     /// cannot be closed: only `join` and `Drop` close it, and both consume it.
+    #[inline]
     pub(crate) fn start_owned(&self) -> Id {
         // ORDERING: AcqRel orders the start before the child's own accesses; `finish` reads
         // it with Acquire.
@@ -229,6 +230,7 @@ impl Core {
 
     /// A child started after the deadline fired runs past it (or never runs): `join` reports
     /// a timeout.
+    #[inline]
     fn note_late_start(&self) {
         if self.flags.load(Ordering::Acquire) & FIRED != 0 {
             let mut inner = self.lock();
@@ -239,6 +241,7 @@ impl Core {
     }
 
     /// The current count of handle cancellations, for a new child.
+    #[inline]
     pub(crate) fn handle_cancels(&self) -> usize {
         // ORDERING: a starting value; a child that misses a concurrent bump is woken by it.
         self.handle_cancels.load(Ordering::Relaxed)
@@ -248,6 +251,7 @@ impl Core {
     ///
     /// `seen_cancels` is the child's copy of `handle_cancels`; the lock is taken only when it
     /// changed since the child last looked.
+    #[inline]
     pub(crate) fn stop_requested(&self, id: Id, shielded: bool, seen_cancels: &mut usize) -> bool {
         // ORDERING: Acquire pairs with the Release of `cancel_locked` and `cancel_child`.
         // Missing a store that races with this poll is fine: the canceller then finds this
@@ -280,10 +284,14 @@ impl Core {
     /// Counts a child as finished once its future has been dropped, and wakes `join` if it
     /// was the last one. `key` is the child's registry key, if it registered; `seen_cancels`
     /// tells whether a handle may have left a cancellation for it.
-    pub(crate) fn finish(&self, id: Id, key: Option<Key>, seen_cancels: usize) {
-        // ORDERING: Relaxed suffices: a stale value only makes the child take the lock.
+    #[inline]
+    pub(crate) fn finish(&self, id: Id, key: Option<Key>, shielded: bool, seen_cancels: usize) {
+        // ORDERING: Relaxed suffices for both: a stale value only makes the child take the
+        // lock, and the cancellation that drained a non-shielded child's entry set `CANCELLED`
+        // first, under the lock (a child that sees the flag early leaves its entry to it).
         let maybe_cancelled = self.handle_cancels.load(Ordering::Relaxed) != seen_cancels;
-        if key.is_some() || maybe_cancelled {
+        let drained = !shielded && self.flags.load(Ordering::Relaxed) & CANCELLED != 0;
+        if (key.is_some() && !drained) || maybe_cancelled {
             let waker = self.lock().registry.remove(id, key);
             // The waker is dropped here, after the lock is released (invariant 4).
             drop(waker);
@@ -314,7 +322,7 @@ impl Core {
         inner.cancel = Some(reason);
         // ORDERING: Release publishes `inner.cancel`; see `stop_requested`.
         self.flags.fetch_or(CANCELLED, Ordering::Release);
-        let wakers = inner.registry.take_unshielded_wakers();
+        let wakers = inner.registry.drain_unshielded();
         drop(inner);
         for waker in wakers {
             waker.wake();

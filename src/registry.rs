@@ -61,27 +61,40 @@ impl Registry {
         key
     }
 
-    /// Forgets a finished child. The returned waker is for the caller to drop once the lock
-    /// is released.
+    /// Forgets a finished child, unless its entry is already gone (a cancellation of the
+    /// whole nursery drains the entries of the children it cancels). The returned waker is
+    /// for the caller to drop once the lock is released.
     pub(crate) fn remove(&mut self, id: Id, key: Option<Key>) -> Option<Waker> {
         if !self.cancelled.is_empty() {
             self.cancelled.remove(&id);
         }
-        let entry = self.pending.remove(key?)?;
-        debug_assert_eq!(entry.id, id);
+        let key = key?;
+        if self.pending.get_mut(key)?.id != id {
+            // The slot was drained and reused by another child.
+            return None;
+        }
+        let entry = self.pending.remove(key)?;
         if let Some(by_id) = &mut self.by_id {
             by_id.remove(&id);
         }
         entry.waker
     }
 
-    /// Takes the wakers of every non-shielded pending child.
-    pub(crate) fn take_unshielded_wakers(&mut self) -> Vec<Waker> {
-        self.pending
-            .values_mut()
-            .filter(|entry| !entry.shielded)
-            .filter_map(|entry| entry.waker.take())
-            .collect()
+    /// Removes every non-shielded pending child and returns the wakers to wake: those
+    /// children stop at their next poll and need no entry any more.
+    pub(crate) fn drain_unshielded(&mut self) -> Vec<Waker> {
+        let mut wakers = Vec::new();
+        let by_id = &mut self.by_id;
+        self.pending.remove_where(
+            |entry| !entry.shielded,
+            |entry| {
+                if let Some(by_id) = by_id {
+                    by_id.remove(&entry.id);
+                }
+                wakers.extend(entry.waker);
+            },
+        );
+        wakers
     }
 
     /// Marks one child cancelled; returns its waker if it is pending.
@@ -173,7 +186,13 @@ mod tests {
         assert!(registry.take_cancelled(10));
         assert!(!registry.take_cancelled(10));
         assert!(registry.remove(8, Some(eight)).is_some());
-        assert!(registry.remove(9, Some(nine)).is_none());
+        let ten = registry.insert(10, noop_waker(), false);
+        assert_eq!(ten, nine, "the drained slot is reused");
+        assert!(
+            registry.remove(9, Some(nine)).is_none(),
+            "another child's entry is kept"
+        );
+        assert!(registry.remove(10, Some(ten)).is_some());
     }
 
     #[test]

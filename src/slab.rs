@@ -86,9 +86,25 @@ impl<T> Slab<T> {
             .filter_map(|(key, slot)| Some((key, slot.value.as_ref()?)))
     }
 
-    /// Iterates over the values.
-    pub(crate) fn values_mut(&mut self) -> impl Iterator<Item = &mut T> {
-        self.slots.iter_mut().filter_map(|slot| slot.value.as_mut())
+    /// Removes every value for which `remove` returns `true`, handing each to `removed`.
+    pub(crate) fn remove_where(
+        &mut self,
+        mut remove: impl FnMut(&T) -> bool,
+        mut removed: impl FnMut(T),
+    ) {
+        for (key, slot) in self.slots.iter_mut().enumerate() {
+            if slot.value.as_ref().is_some_and(&mut remove) {
+                if let Some(value) = slot.value.take() {
+                    slot.next_free = self.free;
+                    self.free = key;
+                    self.len -= 1;
+                    removed(value);
+                }
+            }
+        }
+        if self.len == 0 && self.slots.len() > SHRINK_ABOVE {
+            *self = Slab::default();
+        }
     }
 }
 

@@ -178,10 +178,11 @@ mod tests {
             "removing a child forgets its request"
         );
         assert_eq!(
-            registry.take_unshielded_wakers().len(),
+            registry.drain_unshielded().len(),
             0,
             "8 is shielded, 9 was taken"
         );
+        assert!(registry.remove(9, Some(nine)).is_none(), "9 was drained");
         assert!(registry.cancel(10).is_none(), "a child that is not pending");
         assert!(registry.take_cancelled(10));
         assert!(!registry.take_cancelled(10));

@@ -138,6 +138,17 @@ mod tests {
             0,
             "an emptied large slab releases its memory"
         );
-        assert_eq!(slab.values_mut().count(), 0);
+
+        let keys: Vec<usize> = (0..10).map(|i| slab.insert(char::from(b'0' + i))).collect();
+        let mut removed = String::new();
+        slab.remove_where(|c| c.to_digit(10).unwrap() % 2 == 0, |c| removed.push(c));
+        assert_eq!(removed, "02468");
+        assert_eq!(slab.iter().count(), 5);
+        assert_eq!(slab.get_mut(keys[3]), Some(&mut '3'));
+        let reused = slab.insert('x');
+        assert!(
+            keys.iter().step_by(2).any(|&k| k == reused),
+            "a drained slot is reused"
+        );
     }
 }

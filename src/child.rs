@@ -32,7 +32,7 @@ pin_project! {
         // The child's id in the nursery.
         id: Id,
         // The core's count of handle cancellations when this child last looked.
-        seen_cancels: usize,
+        seen_cancels: u32,
         // Nursery-wide cancellation does not apply.
         shielded: bool,
         // The child's key in the nursery's registry, once its waker is there.

@@ -23,7 +23,7 @@ use std::any::Any;
 use std::future::Future;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::pin::Pin;
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU32, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError, Weak};
 use std::task::{Context, Wake, Waker};
 use std::time::{Duration, Instant};
@@ -84,7 +84,7 @@ pub(crate) struct Core {
     flags: AtomicUsize,
     /// Bumped (under the lock) by every `TaskHandle::cancel`. A child looks up its own id
     /// only when this changed since it last looked; otherwise it never takes the lock to poll.
-    handle_cancels: AtomicUsize,
+    handle_cancels: AtomicU32,
     /// Notified when the last unfinished child finishes; `join` waits on it.
     idle: Event,
     /// Everything else, under one lock. See the module's invariants.
@@ -141,7 +141,7 @@ impl Core {
             started: AtomicU64::new(0),
             finished: AtomicU64::new(0),
             flags: AtomicUsize::new(0),
-            handle_cancels: AtomicUsize::new(0),
+            handle_cancels: AtomicU32::new(0),
             idle: Event::new(),
             inner: Mutex::new(Inner {
                 registry: Registry::default(),
@@ -242,7 +242,7 @@ impl Core {
 
     /// The current count of handle cancellations, for a new child.
     #[inline]
-    pub(crate) fn handle_cancels(&self) -> usize {
+    pub(crate) fn handle_cancels(&self) -> u32 {
         // ORDERING: a starting value; a child that misses a concurrent bump is woken by it.
         self.handle_cancels.load(Ordering::Relaxed)
     }
@@ -252,7 +252,7 @@ impl Core {
     /// `seen_cancels` is the child's copy of `handle_cancels`; the lock is taken only when it
     /// changed since the child last looked.
     #[inline]
-    pub(crate) fn stop_requested(&self, id: Id, shielded: bool, seen_cancels: &mut usize) -> bool {
+    pub(crate) fn stop_requested(&self, id: Id, shielded: bool, seen_cancels: &mut u32) -> bool {
         // ORDERING: Acquire pairs with the Release of `cancel_locked` and `cancel_child`.
         // Missing a store that races with this poll is fine: the canceller then finds this
         // child's waker and wakes it, or `register` sees the request under the lock.
@@ -285,7 +285,7 @@ impl Core {
     /// was the last one. `key` is the child's registry key, if it registered; `seen_cancels`
     /// tells whether a handle may have left a cancellation for it.
     #[inline]
-    pub(crate) fn finish(&self, id: Id, key: Option<Key>, shielded: bool, seen_cancels: usize) {
+    pub(crate) fn finish(&self, id: Id, key: Option<Key>, shielded: bool, seen_cancels: u32) {
         // ORDERING: Relaxed suffices for both: a stale value only makes the child take the
         // lock, and the cancellation that drained a non-shielded child's entry set `CANCELLED`
         // first, under the lock (a child that sees the flag early leaves its entry to it).

@@ -137,6 +137,46 @@ impl<'ex, E> NurseryHandle<'ex, E> {
         self.shared.core.is_cancelled()
     }
 
+    /// Returns the number of the nursery's children that have not finished yet, as
+    /// [`Nursery::len`](crate::Nursery::len) does; it stays available after `join` consumed
+    /// the nursery (and is then 0).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use async_executor::Executor;
+    /// use smol_nursery::Nursery;
+    ///
+    /// let ex = Arc::new(Executor::new());
+    /// let nursery = Nursery::<()>::new(&ex);
+    /// let handle = nursery.handle();
+    /// drop(handle.start_soon(async { Ok(()) }));
+    /// assert_eq!(handle.len(), 1);
+    /// futures_lite::future::block_on(ex.run(nursery.join())).unwrap();
+    /// assert_eq!(handle.len(), 0);
+    /// ```
+    pub fn len(&self) -> usize {
+        self.shared.core.len()
+    }
+
+    /// Returns `true` if every child of the nursery has finished (or none was started).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use async_executor::Executor;
+    /// use smol_nursery::Nursery;
+    ///
+    /// let ex = Arc::new(Executor::new());
+    /// let nursery = Nursery::<()>::new(&ex);
+    /// assert!(nursery.handle().is_empty());
+    /// ```
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
     /// Returns `true` if the nursery is closed: `join` has returned, or the nursery was
     /// dropped. A closed nursery accepts no more children.
     ///

@@ -10,6 +10,7 @@
 
 use std::collections::{HashMap, HashSet};
 use std::hash::{BuildHasherDefault, Hasher};
+use std::num::NonZeroUsize;
 use std::task::Waker;
 
 use crate::slab::Slab;
@@ -17,8 +18,22 @@ use crate::slab::Slab;
 /// A child's id: its position in the order the nursery's children were started.
 pub(crate) type Id = u64;
 
-/// A child's key in the registry, valid from `insert` to `remove`.
-pub(crate) type Key = usize;
+/// A child's key in the registry, valid from `insert` to `remove`: its slab key plus one, so
+/// that an `Option<Key>` in every child's wrapper takes one word.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Key(NonZeroUsize);
+
+impl Key {
+    /// The key for slab key `slot`.
+    fn new(slot: usize) -> Key {
+        Key(NonZeroUsize::MIN.saturating_add(slot))
+    }
+
+    /// The slab key.
+    fn slot(self) -> usize {
+        self.0.get() - 1
+    }
+}
 
 /// What the registry knows about one pending child.
 struct Entry {
@@ -39,8 +54,9 @@ type IdMap<V> = HashMap<Id, V, BuildHasherDefault<IdHasher>>;
 pub(crate) struct Registry {
     /// Children that have returned `Pending` and not finished.
     pending: Slab<Entry>,
-    /// The key of every pending child, by id: built by the first `cancel`, then maintained.
-    by_id: Option<IdMap<Key>>,
+    /// The slab key of every pending child, by id: built by the first `cancel`, then
+    /// maintained.
+    by_id: Option<IdMap<usize>>,
     /// Ids cancelled through their `TaskHandle` that their child has not seen yet. A child
     /// removes its id when it sees it or finishes; an id whose child finished in the same
     /// instant may stay until the nursery closes.
@@ -58,7 +74,7 @@ impl Registry {
         if let Some(by_id) = &mut self.by_id {
             by_id.insert(id, key);
         }
-        key
+        Key::new(key)
     }
 
     /// Forgets a finished child, unless its entry is already gone (a cancellation of the
@@ -68,7 +84,7 @@ impl Registry {
         if !self.cancelled.is_empty() {
             self.cancelled.remove(&id);
         }
-        let key = key?;
+        let key = key?.slot();
         if self.pending.get_mut(key)?.id != id {
             // The slot was drained and reused by another child.
             return None;

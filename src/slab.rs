@@ -5,16 +5,16 @@
 //! the number of children ever started (contract rule 13).
 
 /// One slot of the slab.
-struct Slot<T> {
-    /// The value, if the slot is occupied.
-    value: Option<T>,
-    /// For a free slot, the next free slot (`NONE` ends the list).
-    next_free: usize,
+enum Slot<T> {
+    /// Holds a value.
+    Occupied(T),
+    /// Free; holds the next free slot (`NONE` ends the list).
+    Vacant(usize),
 }
 
 /// A vector of slots addressed by stable keys.
 pub(crate) struct Slab<T> {
-    /// The slots. Invariant: every free slot is on the free list exactly once.
+    /// The slots. Invariant: every vacant slot is on the free list exactly once.
     slots: Vec<Slot<T>>,
     /// The first free slot, or `NONE` when every slot is occupied.
     free: usize,
@@ -42,18 +42,17 @@ impl<T> Slab<T> {
     /// Stores `value` and returns its key.
     pub(crate) fn insert(&mut self, value: T) -> usize {
         self.len += 1;
-        match self.slots.get_mut(self.free) {
+        let key = self.free;
+        match self.slots.get_mut(key) {
             Some(slot) => {
-                let key = self.free;
-                self.free = slot.next_free;
-                slot.value = Some(value);
+                if let Slot::Vacant(next) = *slot {
+                    self.free = next;
+                }
+                *slot = Slot::Occupied(value);
                 key
             }
             None => {
-                self.slots.push(Slot {
-                    value: Some(value),
-                    next_free: NONE,
-                });
+                self.slots.push(Slot::Occupied(value));
                 self.slots.len() - 1
             }
         }
@@ -61,14 +60,21 @@ impl<T> Slab<T> {
 
     /// Returns the value at `key`, if any.
     pub(crate) fn get_mut(&mut self, key: usize) -> Option<&mut T> {
-        self.slots.get_mut(key)?.value.as_mut()
+        match self.slots.get_mut(key)? {
+            Slot::Occupied(value) => Some(value),
+            Slot::Vacant(_) => None,
+        }
     }
 
     /// Removes and returns the value at `key`, if any.
     pub(crate) fn remove(&mut self, key: usize) -> Option<T> {
         let slot = self.slots.get_mut(key)?;
-        let value = slot.value.take()?;
-        slot.next_free = self.free;
+        if let Slot::Vacant(_) = slot {
+            return None;
+        }
+        let Slot::Occupied(value) = std::mem::replace(slot, Slot::Vacant(self.free)) else {
+            return None;
+        };
         self.free = key;
         self.len -= 1;
         if self.len == 0 && self.slots.len() > SHRINK_ABOVE {
@@ -83,7 +89,10 @@ impl<T> Slab<T> {
         self.slots
             .iter()
             .enumerate()
-            .filter_map(|(key, slot)| Some((key, slot.value.as_ref()?)))
+            .filter_map(|(key, slot)| match slot {
+                Slot::Occupied(value) => Some((key, value)),
+                Slot::Vacant(_) => None,
+            })
     }
 
     /// Removes every value for which `remove` returns `true`, handing each to `removed`.
@@ -93,9 +102,8 @@ impl<T> Slab<T> {
         mut removed: impl FnMut(T),
     ) {
         for (key, slot) in self.slots.iter_mut().enumerate() {
-            if slot.value.as_ref().is_some_and(&mut remove) {
-                if let Some(value) = slot.value.take() {
-                    slot.next_free = self.free;
+            if matches!(slot, Slot::Occupied(value) if remove(value)) {
+                if let Slot::Occupied(value) = std::mem::replace(slot, Slot::Vacant(self.free)) {
                     self.free = key;
                     self.len -= 1;
                     removed(value);

@@ -35,9 +35,16 @@ fn sized<'a>(
 ) -> criterion::BenchmarkGroup<'a, criterion::measurement::WallTime> {
     let mut group = c.benchmark_group(name);
     group.throughput(Throughput::Elements(n as u64));
-    group.sample_size(10);
+    // Enough samples for a stable median on a noisy machine, without running for an hour.
+    group.sample_size(if n >= 1_000_000 {
+        10
+    } else if n >= 100_000 {
+        20
+    } else {
+        50
+    });
     group.warm_up_time(Duration::from_millis(500));
-    group.measurement_time(Duration::from_secs(if n >= 1_000_000 { 8 } else { 3 }));
+    group.measurement_time(Duration::from_secs(if n >= 1_000_000 { 10 } else { 4 }));
     group
 }
 

@@ -1,0 +1,565 @@
+//! Randomized stress: random trees of children on executors run by 1, 2 and 4 threads.
+//!
+//! Every round is generated from a seed. Children succeed, fail, panic, sleep on
+//! `async_io::Timer`, block their thread, are shielded, cancel themselves or siblings through
+//! their handles, cancel the nursery, start siblings, and open nested nurseries; nurseries get
+//! random deadlines, cancels from foreign threads, and some are dropped mid-way (their `join`
+//! loses a race against a timer). After every `join` the round checks that no child future of
+//! that nursery is alive, that the nursery is closed and empty, and that every error returned by
+//! a child is reported exactly once. At the end of the round, every shielded child must have
+//! run to its end (unless its own handle cancelled it), and no child future may be left.
+//!
+//! - `STRESS_SEED=<n>` runs that one seed (the failure message prints it);
+//! - `STRESS_ROUNDS=<n>` sets the rounds per thread count (default 120; 2 under Miri);
+//! - `STRESS_SOAK_SECS=<s>` keeps running fresh seeds for that long: the long soak.
+
+mod common;
+
+use std::collections::HashMap;
+use std::future::Future;
+use std::panic::AssertUnwindSafe;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::{mpsc, Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use async_executor::Executor;
+use futures_lite::{future, FutureExt};
+use smol_nursery::{shield, Nursery, NurseryHandle, TaskHandle};
+
+/// How long one round may take before it counts as a hang.
+const ROUND_WATCHDOG: Duration = Duration::from_secs(60);
+
+/// A xorshift64* generator: small, seedable, reproducible.
+struct Rng(u64);
+
+impl Rng {
+    fn new(seed: u64) -> Self {
+        Rng(seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1)
+    }
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
+    }
+    fn below(&mut self, n: u64) -> u64 {
+        self.next() % n
+    }
+    fn percent(&mut self, p: u64) -> bool {
+        self.below(100) < p
+    }
+}
+
+/// How a child ends, if it is not cancelled first.
+#[derive(Clone, Copy, Debug)]
+enum End {
+    Ok,
+    Err,
+    Panic,
+}
+
+/// One thing a child does before it ends.
+#[derive(Clone, Debug)]
+enum Step {
+    Sleep(u64),
+    Yield(u32),
+    Block(u64),
+    StartSibling(ChildPlan),
+    Nested(NurseryPlan),
+    CancelSibling(usize),
+    CancelSelf,
+    CancelNursery,
+}
+
+/// What one child does.
+#[derive(Clone, Debug)]
+struct ChildPlan {
+    id: u32,
+    shielded: bool,
+    steps: Vec<Step>,
+    end: End,
+}
+
+/// What one nursery does.
+#[derive(Clone, Debug)]
+struct NurseryPlan {
+    id: u32,
+    children: Vec<ChildPlan>,
+    deadline_ms: Option<u64>,
+    foreign_cancel_ms: Option<u64>,
+    drop_after_ms: Option<u64>,
+}
+
+/// Builds random plans with unique ids.
+struct Planner {
+    rng: Rng,
+    next_id: u32,
+    budget: u32,
+}
+
+impl Planner {
+    fn id(&mut self) -> u32 {
+        self.next_id += 1;
+        self.next_id
+    }
+
+    fn nursery(&mut self, depth: u32) -> NurseryPlan {
+        let id = self.id();
+        let count = if depth == 0 {
+            2 + self.rng.below(7)
+        } else {
+            1 + self.rng.below(4)
+        };
+        let children = (0..count).map(|_| self.child(depth)).collect();
+        NurseryPlan {
+            id,
+            children,
+            deadline_ms: self.rng.percent(20).then(|| self.rng.below(15)),
+            foreign_cancel_ms: self.rng.percent(10).then(|| self.rng.below(10)),
+            drop_after_ms: self.rng.percent(10).then(|| self.rng.below(10)),
+        }
+    }
+
+    fn child(&mut self, depth: u32) -> ChildPlan {
+        let id = self.id();
+        let shielded = self.rng.percent(20);
+        let mut steps = Vec::new();
+        for _ in 0..self.rng.below(5) {
+            let roll = self.rng.below(100);
+            let step = match roll {
+                0..=29 => Step::Sleep(self.rng.below(4)),
+                30..=49 => Step::Yield(1 + self.rng.below(4) as u32),
+                50..=54 => Step::Block(self.rng.below(300)),
+                55..=66 if self.budget > 0 => {
+                    self.budget -= 1;
+                    Step::StartSibling(self.child(depth))
+                }
+                67..=74 if depth < 2 && self.budget > 0 => {
+                    self.budget -= 1;
+                    Step::Nested(self.nursery(depth + 1))
+                }
+                75..=83 => Step::CancelSibling(self.rng.below(16) as usize),
+                84..=87 => Step::CancelSelf,
+                88..=92 => Step::CancelNursery,
+                _ => Step::Yield(1),
+            };
+            steps.push(step);
+        }
+        let end = match self.rng.below(100) {
+            0..=69 => End::Ok,
+            70..=91 => End::Err,
+            _ => End::Panic,
+        };
+        ChildPlan {
+            id,
+            shielded,
+            steps,
+            end,
+        }
+    }
+}
+
+/// The payload of a panic the plan asked for; any other panic is a failed check.
+#[derive(Debug)]
+struct PlannedPanic;
+
+/// What a round observed, shared by all its children.
+#[derive(Default)]
+struct Ledger {
+    inner: Mutex<LedgerInner>,
+}
+
+#[derive(Default)]
+struct LedgerInner {
+    /// Child futures alive, per nursery.
+    alive: HashMap<u32, usize>,
+    /// Child futures alive in the whole round.
+    total_alive: usize,
+    /// Ids of the children that returned `Err`, per nursery, in order.
+    returned: HashMap<u32, Vec<u32>>,
+    /// Children whose own handle was cancelled, or that a dropped (so closed) nursery
+    /// refused: a shield does not protect them.
+    handle_cancelled: Vec<u32>,
+    /// Children being started right now: if their future is dropped meanwhile, the nursery
+    /// refused them (it was dropped; a running child never sees a joined nursery).
+    starting: Vec<u32>,
+    /// Failed checks, with what went wrong.
+    violations: Vec<String>,
+    /// Counts for the summary.
+    stats: Stats,
+}
+
+/// What a run did, for the summary line.
+#[derive(Default, Clone, Copy, Debug)]
+struct Stats {
+    nurseries: u64,
+    children: u64,
+    errors: u64,
+    panics: u64,
+    timeouts: u64,
+    dropped: u64,
+    refused: u64,
+}
+
+impl Ledger {
+    fn with<R>(&self, f: impl FnOnce(&mut LedgerInner) -> R) -> R {
+        f(&mut self.inner.lock().unwrap_or_else(|e| e.into_inner()))
+    }
+}
+
+/// Counts a child future of `nursery` as alive until dropped.
+struct AliveGuard {
+    ledger: Arc<Ledger>,
+    nursery: u32,
+}
+
+impl AliveGuard {
+    fn new(ledger: &Arc<Ledger>, nursery: u32) -> Self {
+        ledger.with(|l| {
+            *l.alive.entry(nursery).or_default() += 1;
+            l.total_alive += 1;
+            l.stats.children += 1;
+        });
+        AliveGuard {
+            ledger: ledger.clone(),
+            nursery,
+        }
+    }
+}
+
+impl Drop for AliveGuard {
+    fn drop(&mut self) {
+        self.ledger.with(|l| {
+            *l.alive.get_mut(&self.nursery).unwrap() -= 1;
+            l.total_alive -= 1;
+        });
+    }
+}
+
+/// Lives inside a shielded child's future: dropping it before the child reached its end,
+/// other than by the child's own panic, means the shield failed.
+struct ShieldWitness {
+    ledger: Arc<Ledger>,
+    child: u32,
+    ended: bool,
+}
+
+impl Drop for ShieldWitness {
+    fn drop(&mut self) {
+        if !self.ended && !std::thread::panicking() {
+            let child = self.child;
+            self.ledger.with(|l| {
+                if !l.handle_cancelled.contains(&child) && !l.starting.contains(&child) {
+                    l.violations
+                        .push(format!("shielded child {child} was cancelled"));
+                }
+            });
+        }
+    }
+}
+
+/// What a child needs to act on its nursery.
+#[derive(Clone)]
+struct Ctx {
+    ex: Arc<Executor<'static>>,
+    ledger: Arc<Ledger>,
+    nursery: u32,
+    handle: NurseryHandle<'static, u32>,
+    /// Handles of the nursery's children, with their ids, in start order.
+    table: Arc<Mutex<Vec<(u32, TaskHandle<()>)>>>,
+}
+
+type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send + 'static>>;
+
+/// Starts a child described by `plan` in the context's nursery.
+fn start(ctx: &Ctx, plan: ChildPlan) {
+    let mut table = ctx.table.lock().unwrap();
+    let index = table.len();
+    let shielded = plan.shielded;
+    let id = plan.id;
+    let future = child(ctx.clone(), plan, index);
+    ctx.ledger.with(|l| l.starting.push(id));
+    let handle = if shielded {
+        ctx.handle.start_soon(shield(future))
+    } else {
+        ctx.handle.start_soon(future)
+    };
+    ctx.ledger.with(|l| l.starting.retain(|&s| s != id));
+    match handle {
+        Ok(handle) => table.push((id, handle)),
+        // Only a dropped nursery refuses a running child's sibling: `join` waits for every
+        // running child before it closes the nursery.
+        Err(_closed) => ctx.ledger.with(|l| l.stats.refused += 1),
+    }
+}
+
+/// The future of one child.
+fn child(ctx: Ctx, plan: ChildPlan, index: usize) -> BoxFuture<Result<(), u32>> {
+    let alive = AliveGuard::new(&ctx.ledger, ctx.nursery);
+    let mut witness = plan.shielded.then(|| ShieldWitness {
+        ledger: ctx.ledger.clone(),
+        child: plan.id,
+        ended: false,
+    });
+    Box::pin(async move {
+        let _alive = alive;
+        for step in plan.steps {
+            match step {
+                Step::Sleep(ms) => common::sleep(ms).await,
+                Step::Yield(n) => common::yields(n as usize).await,
+                Step::Block(us) => std::thread::sleep(Duration::from_micros(us)),
+                Step::StartSibling(sibling) => start(&ctx, sibling),
+                Step::Nested(nested) => {
+                    run_nursery(ctx.ex.clone(), ctx.ledger.clone(), nested).await
+                }
+                Step::CancelSibling(k) => {
+                    let table = ctx.table.lock().unwrap();
+                    let (id, handle) = &table[k % table.len()];
+                    ctx.ledger.with(|l| l.handle_cancelled.push(*id));
+                    handle.cancel();
+                }
+                Step::CancelSelf => {
+                    let table = ctx.table.lock().unwrap();
+                    let (id, handle) = &table[index];
+                    ctx.ledger.with(|l| l.handle_cancelled.push(*id));
+                    handle.cancel();
+                }
+                Step::CancelNursery => ctx.handle.cancel(),
+            }
+        }
+        if let Some(witness) = &mut witness {
+            witness.ended = true;
+        }
+        match plan.end {
+            End::Ok => Ok(()),
+            End::Err => {
+                ctx.ledger
+                    .with(|l| l.returned.entry(ctx.nursery).or_default().push(plan.id));
+                Err(plan.id)
+            }
+            End::Panic => std::panic::panic_any(PlannedPanic),
+        }
+    })
+}
+
+/// Runs one nursery of the plan to its end, and checks it.
+fn run_nursery(
+    ex: Arc<Executor<'static>>,
+    ledger: Arc<Ledger>,
+    plan: NurseryPlan,
+) -> BoxFuture<()> {
+    Box::pin(async move {
+        ledger.with(|l| l.stats.nurseries += 1);
+        let nursery = Nursery::<u32>::new(&ex);
+        let handle = nursery.handle();
+        let ctx = Ctx {
+            ex: ex.clone(),
+            ledger: ledger.clone(),
+            nursery: plan.id,
+            handle: handle.clone(),
+            table: Arc::new(Mutex::new(Vec::new())),
+        };
+        if let Some(ms) = plan.deadline_ms {
+            nursery.cancel_after(Duration::from_millis(ms));
+        }
+        for child_plan in plan.children {
+            start(&ctx, child_plan);
+        }
+        if let Some(ms) = plan.foreign_cancel_ms {
+            let handle = handle.clone();
+            std::thread::spawn(move || {
+                std::thread::sleep(Duration::from_millis(ms));
+                handle.cancel();
+            });
+        }
+        let joined = AssertUnwindSafe(nursery.join()).catch_unwind();
+        let outcome = match plan.drop_after_ms {
+            None => Some(joined.await),
+            Some(ms) => {
+                future::or(async { Some(joined.await) }, async {
+                    common::sleep(ms).await;
+                    None
+                })
+                .await
+            }
+        };
+        let id = plan.id;
+        let Some(outcome) = outcome else {
+            // The join future was dropped, and the nursery with it: the round's end checks
+            // that its children go away and its shielded children finish.
+            ledger.with(|l| {
+                l.stats.dropped += 1;
+                if !handle.is_closed() {
+                    l.violations
+                        .push(format!("nursery {id} dropped but not closed"));
+                }
+            });
+            return;
+        };
+        ledger.with(|l| {
+            let alive = l.alive.get(&id).copied().unwrap_or(0);
+            if alive != 0 {
+                l.violations.push(format!(
+                    "{alive} child futures of nursery {id} outlived join"
+                ));
+            }
+            if !handle.is_closed() || handle.len() != 0 {
+                l.violations
+                    .push(format!("nursery {id} not closed and empty after join"));
+            }
+            let mut returned = l.returned.get(&id).cloned().unwrap_or_default();
+            returned.sort_unstable();
+            match outcome {
+                Ok(Ok(())) if returned.is_empty() => {}
+                Ok(Ok(())) => l
+                    .violations
+                    .push(format!("nursery {id}: Ok, but {returned:?} failed")),
+                Ok(Err(err)) => {
+                    let mut reported = err.errors().to_vec();
+                    reported.sort_unstable();
+                    if reported != returned {
+                        l.violations.push(format!(
+                            "nursery {id}: reported {reported:?}, returned {returned:?}"
+                        ));
+                    }
+                    l.stats.errors += reported.len() as u64;
+                    l.stats.timeouts += u64::from(err.is_timeout());
+                    if err.is_timeout() && plan.deadline_ms.is_none() {
+                        l.violations
+                            .push(format!("nursery {id}: a timeout without a deadline"));
+                    }
+                }
+                Err(panic) if panic.is::<PlannedPanic>() => l.stats.panics += 1,
+                Err(panic) => {
+                    let message = panic
+                        .downcast_ref::<String>()
+                        .cloned()
+                        .or_else(|| panic.downcast_ref::<&str>().map(|s| s.to_string()))
+                        .unwrap_or_default();
+                    l.violations
+                        .push(format!("nursery {id}: unexpected panic: {message}"));
+                }
+            }
+        });
+    })
+}
+
+/// Runs one seeded round on an executor run by `threads` threads; returns its stats.
+fn round(seed: u64, threads: usize, budget: u32) -> Stats {
+    let (done, finished) = mpsc::channel();
+    std::thread::spawn(move || {
+        let result = std::panic::catch_unwind(move || {
+            let mut planner = Planner {
+                rng: Rng::new(seed),
+                next_id: 0,
+                budget,
+            };
+            let plan = planner.nursery(0);
+            if std::env::var_os("STRESS_PRINT_PLAN").is_some() {
+                eprintln!("seed {seed}: {plan:#?}");
+            }
+            let ledger = Arc::new(Ledger::default());
+            let ex = Arc::new(Executor::new());
+            let l = ledger.clone();
+            common::run_with(&ex.clone(), threads, async move {
+                run_nursery(ex.clone(), l.clone(), plan).await;
+                // Detached shielded children of dropped nurseries finish on their own.
+                let start = Instant::now();
+                while l.with(|l| l.total_alive) != 0 {
+                    if start.elapsed() > Duration::from_secs(20) {
+                        let alive = l.with(|l| l.total_alive);
+                        l.with(|l| {
+                            l.violations
+                                .push(format!("{alive} child futures never went away"))
+                        });
+                        break;
+                    }
+                    common::sleep(1).await;
+                }
+            });
+            let violations = ledger.with(|l| std::mem::take(&mut l.violations));
+            assert!(violations.is_empty(), "{violations:#?}");
+            ledger.with(|l| l.stats)
+        });
+        let _ = done.send(result);
+    });
+    match finished.recv_timeout(ROUND_WATCHDOG) {
+        Ok(Ok(stats)) => stats,
+        Ok(Err(panic)) => {
+            let message = panic
+                .downcast_ref::<String>()
+                .cloned()
+                .or_else(|| panic.downcast_ref::<&str>().map(|s| s.to_string()))
+                .unwrap_or_default();
+            panic!("stress seed {seed} on {threads} threads failed (rerun with STRESS_SEED={seed}): {message}")
+        }
+        Err(_) => {
+            panic!("stress seed {seed} on {threads} threads hung (rerun with STRESS_SEED={seed})")
+        }
+    }
+}
+
+/// Keeps planned panics off stderr; every other panic is printed as usual.
+fn quiet_planned_panics() {
+    let default = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        if !info.payload().is::<PlannedPanic>() {
+            default(info);
+        }
+    }));
+}
+
+fn env(name: &str) -> Option<u64> {
+    std::env::var(name).ok().and_then(|v| v.parse().ok())
+}
+
+#[test]
+fn random_trees_keep_every_guarantee() {
+    quiet_planned_panics();
+    let budget = if cfg!(miri) { 2 } else { 12 };
+    let started = Instant::now();
+    let mut total = Stats::default();
+    let mut rounds = 0u64;
+    let mut add = |stats: Stats| {
+        total.nurseries += stats.nurseries;
+        total.children += stats.children;
+        total.errors += stats.errors;
+        total.panics += stats.panics;
+        total.timeouts += stats.timeouts;
+        total.dropped += stats.dropped;
+        total.refused += stats.refused;
+    };
+    if let Some(seed) = env("STRESS_SEED") {
+        for threads in common::THREADS {
+            add(round(seed, threads, budget));
+            rounds += 1;
+        }
+    } else if let Some(secs) = env("STRESS_SOAK_SECS") {
+        let seeds = AtomicU32::new(0);
+        while started.elapsed() < Duration::from_secs(secs) {
+            let seed = u64::from(seeds.fetch_add(1, Ordering::Relaxed)) + 1_000_000;
+            add(round(seed, common::THREADS[(seed % 3) as usize], budget));
+            rounds += 1;
+        }
+    } else {
+        let per_threads = env("STRESS_ROUNDS").unwrap_or(if cfg!(miri) { 2 } else { 120 });
+        for threads in common::THREADS {
+            for seed in 0..per_threads {
+                add(round(seed * 7 + threads as u64, threads, budget));
+                rounds += 1;
+            }
+        }
+    }
+    println!(
+        "stress: {rounds} rounds in {:.1?}: {} nurseries, {} children, {} errors reported, {} panics resumed, {} timeouts, {} nurseries dropped mid-way, {} siblings refused by dropped nurseries",
+        started.elapsed(),
+        total.nurseries,
+        total.children,
+        total.errors,
+        total.panics,
+        total.timeouts,
+        total.dropped,
+        total.refused
+    );
+}

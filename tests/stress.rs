@@ -267,8 +267,11 @@ struct Ctx {
     nursery: u32,
     handle: NurseryHandle<'static, u32>,
     /// Handles of the nursery's children, with their ids, in start order.
-    table: Arc<Mutex<Vec<(u32, TaskHandle<()>)>>>,
+    table: Table,
 }
+
+/// The handles of a nursery's children, with their ids, in start order.
+type Table = Arc<Mutex<Vec<(u32, TaskHandle<()>)>>>;
 
 type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send + 'static>>;
 
@@ -404,7 +407,7 @@ fn run_nursery(
                     "{alive} child futures of nursery {id} outlived join"
                 ));
             }
-            if !handle.is_closed() || handle.len() != 0 {
+            if !handle.is_closed() || !handle.is_empty() {
                 l.violations
                     .push(format!("nursery {id} not closed and empty after join"));
             }

@@ -96,7 +96,7 @@ fn nursery_closed_is_a_small_error() {
 /// accepted, in which case `join` waited for it, or refused with `NurseryClosed`.
 #[test]
 fn start_soon_racing_join_is_accepted_or_refused_never_lost() {
-    for round in 0..200 {
+    for round in 0..common::scaled(200, 4) {
         let threads = 1 + round % 4;
         run(threads, |ex| async move {
             let nursery = Nursery::<()>::new(&ex);

@@ -49,8 +49,11 @@ fn the_contract_compiles_and_works_as_written() {
         let nh: NurseryHandle<'static, String> = n.handle();
         let r: Result<TaskHandle<u8>, NurseryClosed> = nh.start_soon(async { Ok(3) });
         let r2: Result<TaskHandle<u8>, NurseryClosed> = nh.start_soon(shield(async { Ok(4) }));
-        n.cancel_after(Duration::from_secs(60));
-        n.cancel_at(Instant::now() + Duration::from_secs(60));
+        if !cfg!(miri) {
+            // Deadlines need async-io's reactor, which Miri cannot run (timerfd_create).
+            n.cancel_after(Duration::from_secs(60));
+            n.cancel_at(Instant::now() + Duration::from_secs(60));
+        }
         assert!(!n.is_cancelled() && !nh.is_cancelled() && !nh.is_closed());
         assert_eq!(n.len(), 4);
         assert!(!n.is_empty());

@@ -11,13 +11,19 @@ use smol_nursery::{shield, Nursery, NurseryError};
 fn every_error_is_reported_in_order_including_shielded_and_late_ones() {
     for threads in THREADS {
         run(threads, |ex| async move {
+            // The order is forced, not timed: "first" fails, which cancels the nursery; the
+            // first shielded child fails once it sees the cancellation; the second one fails
+            // once the first one has finished.
             let nursery = Nursery::new(&ex);
-            nursery.start_soon(shield(async {
-                sleep(30).await;
+            let handle = nursery.handle();
+            let after_cancel = nursery.start_soon(shield(async move {
+                while !handle.is_cancelled() {
+                    sleep(1).await;
+                }
                 Err::<(), _>("shielded, after the cancellation")
             }));
-            nursery.start_soon(shield(async {
-                sleep(60).await;
+            nursery.start_soon(shield(async move {
+                assert!(after_cancel.await.is_err());
                 Err::<(), _>("shielded, last")
             }));
             nursery.start_soon(async {

@@ -19,7 +19,7 @@ fn boom() -> Result<(), ()> {
 #[test]
 fn a_panic_in_a_child_while_another_thread_cancels() {
     for threads in [2, 4] {
-        for round in 0..20u64 {
+        for round in 0..common::scaled(20, 1) as u64 {
             run(threads, move |ex| async move {
                 let alive = Counter::default();
                 let nursery = Nursery::<()>::new(&ex);
@@ -139,7 +139,7 @@ fn a_destructor_that_cancels_its_own_handle() {
 #[test]
 fn join_dropped_at_every_await_point() {
     for threads in THREADS {
-        for polls in 0..12 {
+        for polls in 0..common::scaled(12, 3) {
             run(threads, move |ex| async move {
                 let alive = Counter::default();
                 let done = Count::default();

@@ -14,19 +14,22 @@ fn handles_yield_values_and_each_kind_of_error() {
         run(threads, |ex| async move {
             let nursery = Nursery::new(&ex);
             let ok = nursery.start_soon(async { Ok(String::from("value")) });
+            assert_eq!(ok.await, Ok(String::from("value")));
+            let cancelled = nursery.start_soon(forever::<Result<String, &str>>());
             let failed = nursery.start_soon(shield(async {
                 sleep(1).await;
                 Err::<String, _>("no")
             }));
-            let cancelled = nursery.start_soon(forever::<Result<String, &str>>());
-            let panicked = nursery.start_soon(shield(async {
-                sleep(10).await;
+            let handle = nursery.handle();
+            let panicked = nursery.start_soon(shield(async move {
+                while !handle.is_cancelled() {
+                    sleep(1).await;
+                }
                 if true {
                     panic!("boom");
                 }
                 Ok(String::new())
             }));
-            assert_eq!(ok.await, Ok(String::from("value")));
             assert_eq!(failed.await, Err(TaskError::Failed));
             assert_eq!(cancelled.await, Err(TaskError::Cancelled));
             assert_eq!(panicked.await, Err(TaskError::Panicked));

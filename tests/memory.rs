@@ -31,8 +31,8 @@ static ALLOCATOR: Counting = Counting;
 
 #[test]
 fn memory_follows_the_peak_not_the_total() {
-    const BATCH: usize = 1_000;
-    const BATCHES: usize = if cfg!(miri) { 3 } else { 200 };
+    const BATCH: usize = common::scaled(1_000, 50);
+    const BATCHES: usize = common::scaled(200, 5);
     run(2, |ex| async move {
         let nursery = Nursery::<()>::new(&ex);
         let mut after_first = 0;

@@ -40,14 +40,27 @@ fn join_resumes_the_first_panic_after_every_child_finished() {
         run(threads, |ex| async move {
             let shielded_done = Count::default();
             let nursery = Nursery::<&str>::new(&ex);
+            // The order is forced, not timed: only "first panic" can cancel the nursery, and
+            // every later event waits for the cancellation.
+            let cancelled = || {
+                let handle = nursery.handle();
+                async move {
+                    while !handle.is_cancelled() {
+                        sleep(1).await;
+                    }
+                }
+            };
             let d = shielded_done.clone();
+            let wait = cancelled();
             nursery.start_soon(shield(async move {
-                sleep(30).await;
+                wait.await;
+                sleep(5).await;
                 d.bump();
                 Ok(())
             }));
-            nursery.start_soon(shield(async {
-                sleep(10).await;
+            let wait = cancelled();
+            nursery.start_soon(shield(async move {
+                wait.await;
                 Err::<(), _>("an error, dropped when the panic resumes")
             }));
             let panicking = nursery.start_soon(async {
@@ -55,12 +68,13 @@ fn join_resumes_the_first_panic_after_every_child_finished() {
                 panic_now("first panic")
             });
             nursery.start_soon(async {
-                sleep(15).await;
-                panic_now("second panic")
+                forever::<()>().await;
+                panic_now("never: cancelled by the first panic")
             });
-            nursery.start_soon(shield(async {
-                sleep(15).await;
-                panic_now("third panic")
+            let wait = cancelled();
+            nursery.start_soon(shield(async move {
+                wait.await;
+                panic_now("second panic, dropped")
             }));
             let joined = AssertUnwindSafe(nursery.join()).catch_unwind().await;
             assert_eq!(message(joined.unwrap_err()), "first panic");

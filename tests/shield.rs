@@ -52,6 +52,7 @@ fn a_shielded_child_survives_explicit_cancel() {
 }
 
 #[test]
+#[cfg_attr(miri, ignore = "deadlines need async-io's reactor (timerfd_create)")]
 fn a_shielded_child_survives_the_deadline() {
     for threads in THREADS {
         run(threads, |ex| async move {

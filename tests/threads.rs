@@ -15,7 +15,7 @@ fn children_run_and_finish_on_every_thread() {
         run(threads, move |ex| async move {
             let seen = Arc::new(Mutex::new(HashSet::new()));
             let nursery = Nursery::<()>::new(&ex);
-            for _ in 0..400 {
+            for _ in 0..common::scaled(400, 20) {
                 let seen = seen.clone();
                 nursery.start_soon(async move {
                     sleep(1).await;
@@ -34,11 +34,11 @@ fn children_run_and_finish_on_every_thread() {
 #[test]
 fn fail_fast_across_threads_leaves_nothing_alive() {
     for threads in THREADS {
-        for round in 0..20u64 {
+        for round in 0..common::scaled(20, 1) as u64 {
             run(threads, move |ex| async move {
                 let alive = Counter::default();
                 let nursery = Nursery::new(&ex);
-                for i in 0..200u64 {
+                for i in 0..common::scaled(200, 120) as u64 {
                     let guard = alive.guard();
                     nursery.start_soon(async move {
                         let _guard = guard;
@@ -108,7 +108,7 @@ fn foreign_threads_start_children_while_join_waits() {
                     let handle = handle.clone();
                     let finished = finished.clone();
                     std::thread::spawn(move || {
-                        for _ in 0..100 {
+                        for _ in 0..common::scaled(100, 5) {
                             let f = finished.clone();
                             handle
                                 .start_soon(async move {
@@ -128,7 +128,7 @@ fn foreign_threads_start_children_while_join_waits() {
                 release.send_blocking(()).unwrap();
             });
             nursery.join().await.unwrap();
-            assert_eq!(finished.get(), 400);
+            assert_eq!(finished.get(), 4 * common::scaled(100, 5));
         });
     }
 }

@@ -11,8 +11,18 @@ use async_executor::Executor;
 use easy_parallel::Parallel;
 use futures_lite::future;
 
-/// How long any single test may take before the watchdog fails it.
-pub const WATCHDOG: Duration = Duration::from_secs(30);
+/// How long any single test may take before the watchdog fails it. Miri runs the tests a
+/// thousand times slower, and its clock advances with the work it interprets.
+pub const WATCHDOG: Duration = Duration::from_secs(if cfg!(miri) { 3600 } else { 30 });
+
+/// Scales a count of rounds or children down under Miri.
+pub const fn scaled(normal: usize, miri: usize) -> usize {
+    if cfg!(miri) {
+        miri
+    } else {
+        normal
+    }
+}
 
 /// Runs `f` on its own thread and fails the test if it does not finish within `WATCHDOG`, so
 /// that a hang fails fast instead of stalling CI. A panic inside `f` is resumed here.
@@ -112,8 +122,18 @@ impl Count {
 }
 
 /// Sleeps on an `async_io::Timer`.
+///
+/// Miri cannot run async-io's reactor (it needs `timerfd_create`), so under Miri this yields
+/// to the executor until the time has passed instead.
 pub async fn sleep(ms: u64) {
-    async_io::Timer::after(Duration::from_millis(ms)).await;
+    if cfg!(miri) {
+        let until = std::time::Instant::now() + Duration::from_millis(ms);
+        while std::time::Instant::now() < until {
+            future::yield_now().await;
+        }
+    } else {
+        async_io::Timer::after(Duration::from_millis(ms)).await;
+    }
 }
 
 /// A future that never completes: cancelled children sit here.

@@ -215,7 +215,9 @@ fn a_user_panic_never_leaves_the_nursery_unusable() {
             sleep(3).await;
             Ok::<_, PanicOnDrop>(PanicOnDrop)
         })));
-        sleep(10).await;
+        while !nursery.is_empty() {
+            sleep(1).await;
+        }
         // Every lock is still usable, from the nursery and its handles.
         assert!(nursery.is_cancelled());
         assert_eq!(nursery.len(), 0);

@@ -10,7 +10,7 @@
 //! run to its end (unless its own handle cancelled it), and no child future may be left.
 //!
 //! - `STRESS_SEED=<n>` runs that one seed (the failure message prints it);
-//! - `STRESS_ROUNDS=<n>` sets the rounds per thread count (default 120; 2 under Miri);
+//! - `STRESS_ROUNDS=<n>` sets the rounds per thread count (default 400; 2 under Miri);
 //! - `STRESS_SOAK_SECS=<s>` keeps running fresh seeds for that long: the long soak.
 
 mod common;
@@ -547,7 +547,7 @@ fn random_trees_keep_every_guarantee() {
             rounds += 1;
         }
     } else {
-        let per_threads = env("STRESS_ROUNDS").unwrap_or(if cfg!(miri) { 2 } else { 120 });
+        let per_threads = env("STRESS_ROUNDS").unwrap_or(if cfg!(miri) { 2 } else { 400 });
         for threads in common::THREADS {
             for seed in 0..per_threads {
                 add(round(seed * 7 + threads as u64, threads, budget));

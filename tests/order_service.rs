@@ -1,0 +1,126 @@
+//! The order service example, end to end: the demo runs the server as a child process, sends
+//! it orders over several connections, stops it with SIGTERM partway, and checks the ledger.
+//! This test runs the demo twice in a row and checks its work again from the outside.
+#![cfg(all(unix, not(miri)))]
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::process::Command;
+
+/// The example's binary, built by `cargo test` (or built here when only this test runs).
+fn example_binary() -> PathBuf {
+    let deps = std::env::current_exe()
+        .unwrap()
+        .parent()
+        .unwrap()
+        .to_path_buf();
+    let binary = deps
+        .parent()
+        .unwrap()
+        .join("examples")
+        .join("order_service");
+    if !binary.exists() {
+        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+        let status = Command::new(cargo)
+            .args(["build", "--example", "order_service"])
+            .status()
+            .expect("run cargo build");
+        assert!(
+            status.success(),
+            "cargo build --example order_service failed"
+        );
+    }
+    binary
+}
+
+/// Finds the number that follows `label` in `text`.
+fn number_after(text: &str, label: &str) -> u64 {
+    let at = text
+        .find(label)
+        .unwrap_or_else(|| panic!("{label:?} not in:\n{text}"));
+    text[at + label.len()..]
+        .trim_start()
+        .split(|c: char| !c.is_ascii_digit())
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap()
+}
+
+#[test]
+fn the_demo_acknowledges_only_what_the_ledger_holds_twice_in_a_row() {
+    let binary = example_binary();
+    let ledger =
+        std::env::temp_dir().join(format!("smol-nursery-test-{}.ledger", std::process::id()));
+    for run in 1..=2 {
+        let output = Command::new(&binary)
+            .args(["--demo", "--ledger"])
+            .arg(&ledger)
+            .output()
+            .expect("run the demo");
+        let stdout = String::from_utf8(output.stdout).unwrap();
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(
+            output.status.success(),
+            "run {run}: the demo failed:\n{stdout}\n{stderr}"
+        );
+
+        // Every acknowledged order stands exactly once in the ledger, and no line is torn.
+        let acks: Vec<&str> = stdout
+            .lines()
+            .filter_map(|l| l.strip_prefix("ack "))
+            .collect();
+        let text = std::fs::read_to_string(&ledger).unwrap();
+        assert!(
+            text.ends_with('\n'),
+            "run {run}: the ledger ends with a torn line"
+        );
+        let mut counts: HashMap<&str, usize> = HashMap::new();
+        for line in text.lines() {
+            let fields: Vec<&str> = line.split(' ').collect();
+            assert_eq!(fields.len(), 2, "run {run}: malformed ledger line {line:?}");
+            assert!(
+                fields[1].parse::<f64>().is_ok(),
+                "run {run}: bad amount in {line:?}"
+            );
+            *counts.entry(fields[0]).or_default() += 1;
+        }
+        assert!(
+            acks.len() >= 1_000,
+            "run {run}: only {} orders acknowledged",
+            acks.len()
+        );
+        for id in &acks {
+            assert_eq!(
+                counts.get(id),
+                Some(&1),
+                "run {run}: order {id} in the ledger"
+            );
+        }
+        assert!(
+            counts.values().all(|&n| n == 1),
+            "run {run}: a duplicated ledger line"
+        );
+
+        // The server exited 0 after SIGTERM, and cancelled notifications on its way out; the
+        // payments it counted are exactly the ledger's lines.
+        assert!(
+            stdout.contains("server exited with exit status: 0"),
+            "run {run}:\n{stdout}"
+        );
+        assert_eq!(
+            number_after(&stdout, "server: "),
+            counts.len() as u64,
+            "run {run}: paid vs ledger"
+        );
+        assert!(
+            number_after(&stdout, "timed out, ") > 0,
+            "run {run}: no notification was cancelled at shutdown:\n{stdout}"
+        );
+        assert!(
+            number_after(&stdout, "demo: ") >= acks.len() as u64,
+            "run {run}: fewer sent than acknowledged"
+        );
+    }
+    let _ = std::fs::remove_file(&ledger);
+}

@@ -501,14 +501,16 @@ impl std::fmt::Debug for Core {
 }
 
 /// Drops a value whose destructor is user code, where a panic must not escape (inside
-/// async-task's abort-on-panic guard, or after the panic has nowhere to go). A panic has
-/// already reached the panic hook; its payload is forgotten rather than dropped, because
-/// dropping it could panic again.
+/// async-task's abort-on-panic guard, or after the panic has nowhere to go). The panic has
+/// already reached the panic hook; its payload is dropped too, and only if dropping the payload
+/// panics again is that second payload forgotten rather than risk an endless chain.
 pub(crate) fn drop_quietly<T>(value: T) {
     if !std::mem::needs_drop::<T>() {
         return;
     }
     if let Err(payload) = catch_unwind(AssertUnwindSafe(move || drop(value))) {
-        std::mem::forget(payload);
+        if let Err(nested) = catch_unwind(AssertUnwindSafe(move || drop(payload))) {
+            std::mem::forget(nested);
+        }
     }
 }

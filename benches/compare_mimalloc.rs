@@ -6,15 +6,9 @@
 
 mod suite;
 
-use criterion::Criterion;
-
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() {
-    let mut c = Criterion::default().configure_from_args();
-    suite::spawn_join(&mut c, "mimalloc");
-    suite::fail_fast(&mut c, "mimalloc");
-    suite::two_threads(&mut c, "mimalloc");
-    c.final_summary();
+    suite::run_all("mimalloc");
 }

@@ -22,6 +22,7 @@ pin_project! {
     /// `poll`, also under `catch_unwind`. The nursery never cancels the executor's task itself:
     /// async-task drops a cancelled task's future inside an abort-on-panic guard, where a
     /// panicking destructor would abort the process.
+    // pin-project-lite takes no doc comments on fields: each field's line says what it holds.
     #[project = ChildProj]
     pub(crate) struct Child<'ex, F, E> {
         // The child's future; `None` once it has been dropped.

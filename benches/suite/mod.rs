@@ -1,9 +1,10 @@
 //! The benchmark suite, shared by `compare` (the system allocator) and `compare_mimalloc`.
 //!
 //! Every group measures the contenders side by side in one run, for N = 1 000, 100 000 and
-//! 1 000 000 children; `benches/README.md` explains how to read and reproduce the results.
+//! 1 000 000 children, twice: with criterion (one contender after the other), and interleaved
+//! (the contenders take turns, round after round, so that a shared machine's drift hits them
+//! alike). `benches/README.md` explains how to read and reproduce the results.
 
-use std::future::Future;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -15,128 +16,334 @@ use futures_lite::future;
 use smol_nursery::{shield, Nursery};
 
 /// The children counts every group runs.
-pub const SIZES: [usize; 3] = [1_000, 100_000, 1_000_000];
+const SIZES: [usize; 3] = [1_000, 100_000, 1_000_000];
 
-/// Runs `body` on `ex`, on the calling thread.
-fn on<T>(ex: &Executor<'static>, body: impl Future<Output = T>) -> T {
-    future::block_on(ex.run(body))
-}
+/// The contenders of each group, in the order they are reported.
+const SPAWN_JOIN: [&str; 6] = [
+    "nursery",
+    "nursery_awaited",
+    "nursery_shielded",
+    "raw_executor",
+    "tokio_joinset",
+    "futures_unordered",
+];
+const FAIL_FAST: [&str; 4] = [
+    "nursery",
+    "raw_drop_all",
+    "raw_cancel_loop",
+    "tokio_abort_all",
+];
+const TWO_THREADS: [&str; 2] = ["nursery", "raw_executor"];
 
-/// Times `iters` runs of `once`, which returns the time of its own measured part.
-fn repeat(iters: u64, mut once: impl FnMut() -> Duration) -> Duration {
-    (0..iters).map(|_| once()).sum()
-}
+/// The ratios each group's targets are stated in: (numerator, denominator).
+const SPAWN_JOIN_RATIOS: &[(&str, &str)] = &[
+    ("nursery", "raw_executor"),
+    ("nursery_awaited", "raw_executor"),
+    ("nursery_shielded", "raw_executor"),
+    ("nursery", "tokio_joinset"),
+    ("nursery", "futures_unordered"),
+];
+const FAIL_FAST_RATIOS: &[(&str, &str)] = &[
+    ("nursery", "raw_cancel_loop"),
+    ("nursery", "raw_drop_all"),
+    ("nursery", "tokio_abort_all"),
+];
+const TWO_THREADS_RATIOS: &[(&str, &str)] = &[("nursery", "raw_executor")];
 
-/// Configures a group for `n` children per iteration.
-fn sized<'a>(
-    c: &'a mut Criterion,
-    name: String,
-    n: usize,
-) -> criterion::BenchmarkGroup<'a, criterion::measurement::WallTime> {
-    let mut group = c.benchmark_group(name);
-    group.throughput(Throughput::Elements(n as u64));
-    // Enough samples for a stable median on a noisy machine, without running for an hour.
-    group.sample_size(if n >= 1_000_000 {
-        10
-    } else if n >= 100_000 {
-        20
-    } else {
-        50
-    });
-    group.warm_up_time(Duration::from_millis(500));
-    group.measurement_time(Duration::from_secs(if n >= 1_000_000 { 10 } else { 4 }));
-    group
-}
-
-/// Spawn + join of N trivial children (each yields once).
-pub fn spawn_join(c: &mut Criterion, alloc: &str) {
-    let ex = Arc::new(Executor::new());
-    let tokio_rt = tokio::runtime::Builder::new_current_thread()
-        .build()
-        .unwrap();
+/// Runs every group with criterion, then interleaved, naming the results after `alloc`.
+pub fn run_all(alloc: &str) {
+    let bench = Bench::new(1);
+    let two = Bench::new(2);
+    let mut c = Criterion::default().configure_from_args();
     for n in SIZES {
-        let mut group = sized(c, format!("{alloc}/spawn_join/{n}"), n);
-        group.bench_function(BenchmarkId::from_parameter("nursery"), |b| {
-            b.iter(|| {
-                on(&ex, async {
-                    let nursery = Nursery::<()>::new(&ex);
-                    for _ in 0..n {
+        criterion_group(
+            &mut c,
+            &bench,
+            alloc,
+            "spawn_join",
+            &SPAWN_JOIN,
+            n,
+            Bench::spawn_join,
+        );
+        criterion_group(
+            &mut c,
+            &bench,
+            alloc,
+            "fail_fast",
+            &FAIL_FAST,
+            n,
+            Bench::fail_fast,
+        );
+        criterion_group(
+            &mut c,
+            &two,
+            alloc,
+            "two_threads",
+            &TWO_THREADS,
+            n,
+            Bench::spawn_join,
+        );
+    }
+    c.final_summary();
+    if std::env::args().any(|arg| arg == "--list" || arg == "--test") {
+        return;
+    }
+    println!("\nInterleaved medians ({alloc} allocator), ns per child:");
+    for n in SIZES {
+        let spawn_join = (&SPAWN_JOIN[..], SPAWN_JOIN_RATIOS);
+        interleaved(
+            &bench,
+            alloc,
+            "spawn_join",
+            spawn_join,
+            n,
+            Bench::spawn_join,
+        );
+        let fail_fast = (&FAIL_FAST[..], FAIL_FAST_RATIOS);
+        interleaved(&bench, alloc, "fail_fast", fail_fast, n, Bench::fail_fast);
+        let two_threads = (&TWO_THREADS[..], TWO_THREADS_RATIOS);
+        interleaved(
+            &two,
+            alloc,
+            "two_threads",
+            two_threads,
+            n,
+            Bench::spawn_join,
+        );
+    }
+}
+
+/// One measurement: runs `contender` with `n` children and returns the time it took.
+type Measure = fn(&Bench, &str, usize) -> Duration;
+
+/// Registers one criterion group.
+fn criterion_group(
+    c: &mut Criterion,
+    bench: &Bench,
+    alloc: &str,
+    group: &str,
+    contenders: &[&str],
+    n: usize,
+    measure: Measure,
+) {
+    let mut g = c.benchmark_group(format!("{alloc}/{group}/{n}"));
+    g.throughput(Throughput::Elements(n as u64));
+    // Enough samples for a stable median on a noisy machine, without running for an hour.
+    g.sample_size(match n {
+        1_000_000.. => 10,
+        100_000.. => 20,
+        _ => 50,
+    });
+    g.warm_up_time(Duration::from_millis(500));
+    g.measurement_time(Duration::from_secs(if n >= 1_000_000 { 10 } else { 4 }));
+    for &contender in contenders {
+        g.bench_function(BenchmarkId::from_parameter(contender), |b| {
+            b.iter_custom(|iters| (0..iters).map(|_| measure(bench, contender, n)).sum())
+        });
+    }
+    g.finish();
+}
+
+/// Runs the contenders in turns, round after round, and prints the medians and ratios.
+fn interleaved(
+    bench: &Bench,
+    alloc: &str,
+    group: &str,
+    (contenders, ratios): (&[&str], &[(&str, &str)]),
+    n: usize,
+    measure: Measure,
+) {
+    // About 100 000 children per sample, and 11 rounds (7 for a million children).
+    let reps = (100_000 / n).max(1);
+    let rounds = if n >= 1_000_000 { 7 } else { 11 };
+    let mut samples = vec![Vec::new(); contenders.len()];
+    for _ in 0..rounds {
+        for (i, &contender) in contenders.iter().enumerate() {
+            let total: Duration = (0..reps).map(|_| measure(bench, contender, n)).sum();
+            samples[i].push(total.as_nanos() as f64 / (reps * n) as f64);
+        }
+    }
+    let median = |name: &str| {
+        let i = contenders
+            .iter()
+            .position(|c| *c == name)
+            .expect("a contender");
+        let mut s = samples[i].clone();
+        s.sort_by(f64::total_cmp);
+        s[s.len() / 2]
+    };
+    let cells: Vec<String> = contenders
+        .iter()
+        .map(|c| format!("{c} {:.0}", median(c)))
+        .collect();
+    let quotients: Vec<String> = ratios
+        .iter()
+        .map(|(a, b)| format!("{a}/{b} {:.2}", median(a) / median(b)))
+        .collect();
+    println!(
+        "{alloc}/{group}/{n}: {} | {}",
+        cells.join(", "),
+        quotients.join(", ")
+    );
+}
+
+/// What the measurements share: an executor (run by `threads` threads) and a tokio runtime.
+struct Bench {
+    ex: Arc<Executor<'static>>,
+    tokio: tokio::runtime::Runtime,
+    /// Stops the extra executor threads when dropped.
+    _stop: async_channel::Sender<()>,
+}
+
+impl Bench {
+    fn new(threads: usize) -> Self {
+        let ex = Arc::new(Executor::new());
+        let (stop, stopped) = async_channel::unbounded::<()>();
+        for _ in 1..threads {
+            let ex = ex.clone();
+            let stopped = stopped.clone();
+            std::thread::spawn(move || future::block_on(ex.run(stopped.recv())));
+        }
+        let tokio = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
+        Bench {
+            ex,
+            tokio,
+            _stop: stop,
+        }
+    }
+
+    /// Runs `body` on the executor, on the calling thread.
+    fn on<T>(&self, body: impl std::future::Future<Output = T>) -> T {
+        future::block_on(self.ex.run(body))
+    }
+
+    /// Spawn + join of `n` trivial children (each yields once).
+    fn spawn_join(&self, contender: &str, n: usize) -> Duration {
+        let ex = &self.ex;
+        let start = Instant::now();
+        match contender {
+            "nursery" => self.on(async {
+                let nursery = Nursery::<()>::new(ex);
+                for _ in 0..n {
+                    nursery.start_soon(async {
+                        future::yield_now().await;
+                        Ok(())
+                    });
+                }
+                nursery.join().await.unwrap();
+            }),
+            "nursery_awaited" => self.on(async {
+                let nursery = Nursery::<()>::new(ex);
+                let handles: Vec<_> = (0..n)
+                    .map(|_| {
                         nursery.start_soon(async {
                             future::yield_now().await;
                             Ok(())
-                        });
-                    }
-                    nursery.join().await.unwrap();
-                })
-            })
-        });
-        group.bench_function(BenchmarkId::from_parameter("nursery_awaited"), |b| {
-            b.iter(|| {
-                on(&ex, async {
-                    let nursery = Nursery::<()>::new(&ex);
-                    let handles: Vec<_> = (0..n)
-                        .map(|_| {
-                            nursery.start_soon(async {
-                                future::yield_now().await;
-                                Ok(())
-                            })
                         })
-                        .collect();
-                    for handle in handles {
-                        handle.await.unwrap();
-                    }
-                    nursery.join().await.unwrap();
-                })
-            })
-        });
-        group.bench_function(BenchmarkId::from_parameter("nursery_shielded"), |b| {
-            b.iter(|| {
-                on(&ex, async {
-                    let nursery = Nursery::<()>::new(&ex);
-                    for _ in 0..n {
-                        nursery.start_soon(shield(async {
-                            future::yield_now().await;
-                            Ok(())
-                        }));
-                    }
-                    nursery.join().await.unwrap();
-                })
-            })
-        });
-        group.bench_function(BenchmarkId::from_parameter("raw_executor"), |b| {
-            b.iter(|| {
-                on(&ex, async {
-                    let tasks: Vec<Task<()>> =
-                        (0..n).map(|_| ex.spawn(future::yield_now())).collect();
+                    })
+                    .collect();
+                for handle in handles {
+                    handle.await.unwrap();
+                }
+                nursery.join().await.unwrap();
+            }),
+            "nursery_shielded" => self.on(async {
+                let nursery = Nursery::<()>::new(ex);
+                for _ in 0..n {
+                    nursery.start_soon(shield(async {
+                        future::yield_now().await;
+                        Ok(())
+                    }));
+                }
+                nursery.join().await.unwrap();
+            }),
+            "raw_executor" => self.on(async {
+                let tasks: Vec<Task<()>> = (0..n).map(|_| ex.spawn(future::yield_now())).collect();
+                for task in tasks {
+                    task.await;
+                }
+            }),
+            "tokio_joinset" => self.tokio.block_on(async {
+                let mut set = tokio::task::JoinSet::new();
+                for _ in 0..n {
+                    set.spawn(tokio::task::yield_now());
+                }
+                while let Some(result) = set.join_next().await {
+                    result.unwrap();
+                }
+            }),
+            "futures_unordered" => future::block_on(async {
+                let mut set: FuturesUnordered<_> = (0..n).map(|_| future::yield_now()).collect();
+                while set.next().await.is_some() {}
+            }),
+            other => unreachable!("no contender {other}"),
+        }
+        start.elapsed()
+    }
+
+    /// `n` pending children, one fails: the time from the failure (or the start of the
+    /// cancellation) until every child's future is gone.
+    fn fail_fast(&self, contender: &str, n: usize) -> Duration {
+        let ex = &self.ex;
+        let alive = Alive::default();
+        let elapsed = match contender {
+            "nursery" => {
+                let nursery = Nursery::<&str>::new(ex);
+                for _ in 0..n {
+                    let guard = alive.guard();
+                    nursery.start_soon(async move {
+                        pending_child(guard).await;
+                        Ok(())
+                    });
+                }
+                while ex.try_tick() {}
+                let start = Instant::now();
+                nursery.start_soon(async { Err::<(), _>("fail") });
+                let joined = self.on(nursery.join());
+                let elapsed = start.elapsed();
+                assert!(joined.is_err());
+                elapsed
+            }
+            "raw_drop_all" => {
+                let tasks: Vec<Task<()>> = (0..n)
+                    .map(|_| ex.spawn(pending_child(alive.guard())))
+                    .collect();
+                while ex.try_tick() {}
+                let start = Instant::now();
+                drop(tasks);
+                while ex.try_tick() {}
+                start.elapsed()
+            }
+            "raw_cancel_loop" => {
+                let tasks: Vec<Task<()>> = (0..n)
+                    .map(|_| ex.spawn(pending_child(alive.guard())))
+                    .collect();
+                while ex.try_tick() {}
+                let start = Instant::now();
+                self.on(async {
                     for task in tasks {
-                        task.await;
+                        task.cancel().await;
                     }
-                })
-            })
-        });
-        group.bench_function(BenchmarkId::from_parameter("tokio_joinset"), |b| {
-            b.iter(|| {
-                tokio_rt.block_on(async {
-                    let mut set = tokio::task::JoinSet::new();
-                    for _ in 0..n {
-                        set.spawn(tokio::task::yield_now());
-                    }
-                    while let Some(result) = set.join_next().await {
-                        result.unwrap();
-                    }
-                })
-            })
-        });
-        group.bench_function(BenchmarkId::from_parameter("futures_unordered"), |b| {
-            b.iter(|| {
-                future::block_on(async {
-                    let mut set: FuturesUnordered<_> =
-                        (0..n).map(|_| future::yield_now()).collect();
-                    while set.next().await.is_some() {}
-                })
-            })
-        });
-        group.finish();
+                });
+                start.elapsed()
+            }
+            "tokio_abort_all" => self.tokio.block_on(async {
+                let mut set = tokio::task::JoinSet::new();
+                for _ in 0..n {
+                    set.spawn(pending_child(alive.guard()));
+                }
+                tokio::task::yield_now().await;
+                let start = Instant::now();
+                set.abort_all();
+                while set.join_next().await.is_some() {}
+                start.elapsed()
+            }),
+            other => unreachable!("no contender {other}"),
+        };
+        assert_eq!(alive.count(), 0, "{contender} left a child alive");
+        elapsed
     }
 }
 
@@ -167,136 +374,4 @@ impl Drop for AliveGuard {
 async fn pending_child(guard: AliveGuard) {
     let _guard = guard;
     future::pending::<()>().await;
-}
-
-/// N pending children, one fails: the time from the failure until everything is gone.
-pub fn fail_fast(c: &mut Criterion, alloc: &str) {
-    let ex = Arc::new(Executor::new());
-    let tokio_rt = tokio::runtime::Builder::new_current_thread()
-        .build()
-        .unwrap();
-    for n in SIZES {
-        let mut group = sized(c, format!("{alloc}/fail_fast/{n}"), n);
-        group.bench_function(BenchmarkId::from_parameter("nursery"), |b| {
-            b.iter_custom(|iters| {
-                repeat(iters, || {
-                    let alive = Alive::default();
-                    let nursery = Nursery::<&str>::new(&ex);
-                    for _ in 0..n {
-                        let guard = alive.guard();
-                        nursery.start_soon(async move {
-                            pending_child(guard).await;
-                            Ok(())
-                        });
-                    }
-                    while ex.try_tick() {}
-                    let start = Instant::now();
-                    nursery.start_soon(async { Err::<(), _>("fail") });
-                    let joined = on(&ex, nursery.join());
-                    let elapsed = start.elapsed();
-                    assert!(joined.is_err() && alive.count() == 0);
-                    elapsed
-                })
-            })
-        });
-        group.bench_function(BenchmarkId::from_parameter("raw_drop_all"), |b| {
-            b.iter_custom(|iters| {
-                repeat(iters, || {
-                    let alive = Alive::default();
-                    let tasks: Vec<Task<()>> = (0..n)
-                        .map(|_| ex.spawn(pending_child(alive.guard())))
-                        .collect();
-                    while ex.try_tick() {}
-                    let start = Instant::now();
-                    drop(tasks);
-                    while ex.try_tick() {}
-                    let elapsed = start.elapsed();
-                    assert_eq!(alive.count(), 0);
-                    elapsed
-                })
-            })
-        });
-        group.bench_function(BenchmarkId::from_parameter("raw_cancel_loop"), |b| {
-            b.iter_custom(|iters| {
-                repeat(iters, || {
-                    let alive = Alive::default();
-                    let tasks: Vec<Task<()>> = (0..n)
-                        .map(|_| ex.spawn(pending_child(alive.guard())))
-                        .collect();
-                    while ex.try_tick() {}
-                    let start = Instant::now();
-                    on(&ex, async {
-                        for task in tasks {
-                            task.cancel().await;
-                        }
-                    });
-                    let elapsed = start.elapsed();
-                    assert_eq!(alive.count(), 0);
-                    elapsed
-                })
-            })
-        });
-        group.bench_function(BenchmarkId::from_parameter("tokio_abort_all"), |b| {
-            b.iter_custom(|iters| {
-                repeat(iters, || {
-                    let alive = Alive::default();
-                    tokio_rt.block_on(async {
-                        let mut set = tokio::task::JoinSet::new();
-                        for _ in 0..n {
-                            set.spawn(pending_child(alive.guard()));
-                        }
-                        tokio::task::yield_now().await;
-                        let start = Instant::now();
-                        set.abort_all();
-                        while set.join_next().await.is_some() {}
-                        let elapsed = start.elapsed();
-                        assert_eq!(alive.count(), 0);
-                        elapsed
-                    })
-                })
-            })
-        });
-        group.finish();
-    }
-}
-
-/// Spawn + join with the executor run by two threads: nursery vs raw.
-pub fn two_threads(c: &mut Criterion, alloc: &str) {
-    let ex = Arc::new(Executor::new());
-    let (stop, stopped) = async_channel::unbounded::<()>();
-    let helper = {
-        let ex = ex.clone();
-        std::thread::spawn(move || future::block_on(ex.run(stopped.recv())))
-    };
-    for n in SIZES {
-        let mut group = sized(c, format!("{alloc}/two_threads/{n}"), n);
-        group.bench_function(BenchmarkId::from_parameter("nursery"), |b| {
-            b.iter(|| {
-                on(&ex, async {
-                    let nursery = Nursery::<()>::new(&ex);
-                    for _ in 0..n {
-                        nursery.start_soon(async {
-                            future::yield_now().await;
-                            Ok(())
-                        });
-                    }
-                    nursery.join().await.unwrap();
-                })
-            })
-        });
-        group.bench_function(BenchmarkId::from_parameter("raw_executor"), |b| {
-            b.iter(|| {
-                on(&ex, async {
-                    let tasks: Vec<Task<()>> =
-                        (0..n).map(|_| ex.spawn(future::yield_now())).collect();
-                    for task in tasks {
-                        task.await;
-                    }
-                })
-            })
-        });
-        group.finish();
-    }
-    drop(stop);
-    let _ = helper.join();
 }

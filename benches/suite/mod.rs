@@ -87,7 +87,10 @@ pub fn run_all(alloc: &str) {
     c.final_summary();
     // `--list`, `--test` (from `cargo test --benches`) and a filter select criterion's part only.
     let args: Vec<String> = std::env::args().skip(1).collect();
-    if args.iter().any(|arg| arg == "--list" || arg == "--test" || !arg.starts_with('-')) {
+    if args
+        .iter()
+        .any(|arg| arg == "--list" || arg == "--test" || !arg.starts_with('-'))
+    {
         return;
     }
     println!("\nInterleaved medians ({alloc} allocator), ns per child:");

@@ -121,7 +121,7 @@
 //! | dropping the owner | cancels, except shielded children | cancels each dropped `Task` | drops every future | aborts every task |
 //! | dropping one child's handle | nothing | cancels the task | not applicable | nothing (detaches) |
 //! | a panicking destructor during cancellation | that child's panic | aborts the process | unwinds the owner | caught by the runtime |
-//! | memory | one entry per *unfinished* child | one per `Task` held | one per future | one per task until joined |
+//! | memory | a few words per *unfinished* child, freed as each finishes | one per `Task` held | one per future | one per task until joined |
 //!
 //! Raw [`async_executor::Task`]s give the same parallelism, but each one has to be awaited or
 //! cancelled by hand, and a `Task` dropped on an error path silently cancels its work.

@@ -46,7 +46,7 @@ fn the_deadline_fires_while_the_owner_is_not_in_join() {
             let _guard = guard;
             forever::<Result<(), ()>>().await
         });
-        for _ in 0..500 {
+        for _ in 0..5_000 {
             if alive.alive() == 0 {
                 break;
             }

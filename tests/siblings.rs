@@ -116,7 +116,7 @@ fn cancelling_the_outer_nursery_cancels_an_inner_one_through_drop() {
         outer.join().await.unwrap();
         // The inner join future was dropped with the outer child, which cancels the inner
         // nursery; its child is dropped on the executor's next turn.
-        for _ in 0..100 {
+        for _ in 0..5_000 {
             if alive.alive() == 0 {
                 break;
             }

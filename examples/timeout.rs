@@ -12,10 +12,29 @@ use std::time::{Duration, Instant};
 use async_executor::Executor;
 use async_io::Timer;
 use futures_lite::future;
-use smol_nursery::{shield, Nursery};
+use smol_nursery::{shield, Nursery, TaskHandle};
 
 fn log(start: Instant, line: &str) {
     println!("[{:>4} ms] {line}", start.elapsed().as_millis());
+}
+
+/// Starts a slow report (cancelled by the timeout) and a shielded payment (which finishes)
+/// in `nursery`, and returns their handles.
+fn start_children(
+    nursery: &Nursery<'_, String>,
+    start: Instant,
+    payment_done: &'static str,
+) -> (TaskHandle<&'static str>, TaskHandle<&'static str>) {
+    let report = nursery.start_soon(async {
+        Timer::after(Duration::from_secs(10)).await;
+        Ok("report")
+    });
+    let payment = nursery.start_soon(shield(async move {
+        Timer::after(Duration::from_millis(100)).await;
+        log(start, payment_done);
+        Ok("paid")
+    }));
+    (report, payment)
 }
 
 fn main() {
@@ -26,15 +45,11 @@ fn main() {
         let start = Instant::now();
         let nursery = Nursery::<String>::new(&ex);
         nursery.cancel_after(Duration::from_millis(50));
-        let report = nursery.start_soon(async {
-            Timer::after(Duration::from_secs(10)).await;
-            Ok("report")
-        });
-        let payment = nursery.start_soon(shield(async move {
-            Timer::after(Duration::from_millis(100)).await;
-            log(start, "payment: done, although the deadline passed");
-            Ok("paid")
-        }));
+        let (report, payment) = start_children(
+            &nursery,
+            start,
+            "payment: done, although the deadline passed",
+        );
         match nursery.join().await {
             Ok(()) => log(start, "join: Ok"),
             Err(err) => log(
@@ -48,15 +63,11 @@ fn main() {
         println!("-- 2. join raced against an outer 50 ms timer");
         let start = Instant::now();
         let nursery = Nursery::<String>::new(&ex);
-        let report = nursery.start_soon(async {
-            Timer::after(Duration::from_secs(10)).await;
-            Ok("report")
-        });
-        let payment = nursery.start_soon(shield(async move {
-            Timer::after(Duration::from_millis(100)).await;
-            log(start, "payment: done, detached from the dropped nursery");
-            Ok("paid")
-        }));
+        let (report, payment) = start_children(
+            &nursery,
+            start,
+            "payment: done, detached from the dropped nursery",
+        );
         let raced = future::or(async { Some(nursery.join().await) }, async {
             Timer::after(Duration::from_millis(50)).await;
             None

@@ -41,11 +41,7 @@ fn the_deadline_fires_while_the_owner_is_not_in_join() {
         let alive = Counter::default();
         let nursery = Nursery::<()>::new(&ex);
         nursery.cancel_after(Duration::from_millis(5));
-        let guard = alive.guard();
-        nursery.start_soon(async move {
-            let _guard = guard;
-            forever::<Result<(), ()>>().await
-        });
+        nursery.start_soon(alive.forever::<Result<(), ()>>());
         for _ in 0..5_000 {
             if alive.alive() == 0 {
                 break;

@@ -17,11 +17,7 @@ fn dropping_the_nursery_cancels_plain_children_and_detaches_shielded_ones() {
             let alive = Counter::default();
             let finished = Count::default();
             let nursery = Nursery::<()>::new(&ex);
-            let guard = alive.guard();
-            let plain = nursery.start_soon(async move {
-                let _guard = guard;
-                forever::<Result<(), ()>>().await
-            });
+            let plain = nursery.start_soon(alive.forever::<Result<(), ()>>());
             let f = finished.clone();
             let shielded = nursery.start_soon(shield(async move {
                 sleep(20).await;
@@ -44,11 +40,7 @@ fn dropping_the_join_future_when_a_timeout_wins_the_race() {
         run(threads, |ex| async move {
             let alive = Counter::default();
             let nursery = Nursery::<()>::new(&ex);
-            let guard = alive.guard();
-            let plain = nursery.start_soon(async move {
-                let _guard = guard;
-                forever::<Result<(), ()>>().await
-            });
+            let plain = nursery.start_soon(alive.forever::<Result<(), ()>>());
             let shielded = nursery.start_soon(shield(async {
                 sleep(30).await;
                 Ok("payment done")

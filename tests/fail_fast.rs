@@ -13,11 +13,7 @@ fn an_error_cancels_every_sibling() {
             let nursery = Nursery::new(&ex);
             let mut handles = Vec::new();
             for _ in 0..20 {
-                let guard = alive.guard();
-                handles.push(nursery.start_soon(async move {
-                    let _guard = guard;
-                    forever::<Result<(), &str>>().await
-                }));
+                handles.push(nursery.start_soon(alive.forever::<Result<(), &str>>()));
             }
             nursery.start_soon(async {
                 sleep(5).await;
@@ -39,11 +35,7 @@ fn cancellation_happens_even_when_the_owner_is_not_in_join() {
         run(threads, |ex| async move {
             let alive = Counter::default();
             let nursery = Nursery::new(&ex);
-            let guard = alive.guard();
-            nursery.start_soon(async move {
-                let _guard = guard;
-                forever::<Result<(), &str>>().await
-            });
+            nursery.start_soon(alive.forever::<Result<(), &str>>());
             nursery.start_soon(async { Err::<(), _>("failed") });
             // The owner is busy elsewhere; the failure must not wait for `join`.
             for _ in 0..5_000 {
@@ -90,11 +82,7 @@ fn a_panic_cancels_every_sibling() {
             let alive = Counter::default();
             let nursery = Nursery::<()>::new(&ex);
             for _ in 0..10 {
-                let guard = alive.guard();
-                nursery.start_soon(async move {
-                    let _guard = guard;
-                    forever::<Result<(), ()>>().await
-                });
+                nursery.start_soon(alive.forever::<Result<(), ()>>());
             }
             nursery.start_soon(async {
                 sleep(2).await;

@@ -75,11 +75,7 @@ fn a_shielded_childs_error_is_reported_and_cancels_plain_siblings() {
         run(threads, |ex| async move {
             let alive = Counter::default();
             let nursery = Nursery::new(&ex);
-            let guard = alive.guard();
-            let plain = nursery.start_soon(async move {
-                let _guard = guard;
-                forever::<Result<(), &str>>().await
-            });
+            let plain = nursery.start_soon(alive.forever::<Result<(), &str>>());
             nursery.start_soon(shield(async {
                 sleep(2).await;
                 Err::<(), _>("payment declined")

@@ -46,11 +46,7 @@ fn a_grandchild_failure_cancels_the_whole_nursery() {
         run(threads, |ex| async move {
             let alive = Counter::default();
             let nursery = Nursery::new(&ex);
-            let guard = alive.guard();
-            nursery.start_soon(async move {
-                let _guard = guard;
-                forever::<Result<(), String>>().await
-            });
+            nursery.start_soon(alive.forever::<Result<(), String>>());
             let handle = nursery.handle();
             nursery.start_soon(async move {
                 handle

@@ -143,11 +143,7 @@ fn a_child_blocking_its_thread_delays_join_but_not_cancellation() {
                 std::thread::sleep(Duration::from_millis(50));
                 Ok::<_, &str>("unblocked")
             });
-            let guard = alive.guard();
-            nursery.start_soon(async move {
-                let _guard = guard;
-                forever::<Result<&str, &str>>().await
-            });
+            nursery.start_soon(alive.forever::<Result<&str, &str>>());
             nursery.start_soon(async {
                 sleep(5).await;
                 Err::<(), _>("fail while a thread is blocked")

@@ -288,6 +288,15 @@ impl Bench {
         start.elapsed()
     }
 
+    /// Spawns `n` raw tasks that wait forever and polls each once, so that all are pending.
+    fn pending_tasks(&self, alive: &Alive, n: usize) -> Vec<Task<()>> {
+        let tasks = (0..n)
+            .map(|_| self.ex.spawn(pending_child(alive.guard())))
+            .collect();
+        while self.ex.try_tick() {}
+        tasks
+    }
+
     /// `n` pending children, one fails: the time from the failure (or the start of the
     /// cancellation) until every child's future is gone.
     fn fail_fast(&self, contender: &str, n: usize) -> Duration {
@@ -312,20 +321,14 @@ impl Bench {
                 elapsed
             }
             "raw_drop_all" => {
-                let tasks: Vec<Task<()>> = (0..n)
-                    .map(|_| ex.spawn(pending_child(alive.guard())))
-                    .collect();
-                while ex.try_tick() {}
+                let tasks = self.pending_tasks(&alive, n);
                 let start = Instant::now();
                 drop(tasks);
                 while ex.try_tick() {}
                 start.elapsed()
             }
             "raw_cancel_loop" => {
-                let tasks: Vec<Task<()>> = (0..n)
-                    .map(|_| ex.spawn(pending_child(alive.guard())))
-                    .collect();
-                while ex.try_tick() {}
+                let tasks = self.pending_tasks(&alive, n);
                 let start = Instant::now();
                 self.on(async {
                     for task in tasks {

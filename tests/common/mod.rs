@@ -92,6 +92,16 @@ impl Counter {
         Alive(self.0.clone())
     }
 
+    /// A future that holds a guard and never completes: a child that only a cancellation
+    /// (or the executor's drop) ends, counted until its future is dropped.
+    pub fn forever<T>(&self) -> impl Future<Output = T> + Send + 'static {
+        let guard = self.guard();
+        async move {
+            let _guard = guard;
+            future::pending().await
+        }
+    }
+
     /// How many guards are alive.
     pub fn alive(&self) -> usize {
         self.0.load(Ordering::SeqCst)

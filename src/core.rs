@@ -16,8 +16,11 @@
 //! 4. No user code runs while `inner` is locked: wakers are woken, and values of user types
 //!    dropped, only after the guard is released.
 //!
-//! The spawn path touches only `started`; a child takes the lock only if it returns
-//! `Pending` (once, to store its waker) and then once more when it finishes.
+//! Starting a child is one `fetch_add` on `started` and one load of `flags` (a child started
+//! after the deadline fired takes the lock to record the timeout), and the new child loads
+//! `handle_cancels` once. A child takes the lock only if it returns `Pending` (once, to store
+//! its waker), then once more when it finishes, and when `handle_cancels` moved since it last
+//! looked.
 
 use std::any::Any;
 use std::future::Future;
@@ -286,9 +289,12 @@ impl Core {
     /// tells whether a handle may have left a cancellation for it.
     #[inline]
     pub(crate) fn finish(&self, id: Id, key: Option<Key>, shielded: bool, seen_cancels: u32) {
-        // ORDERING: Relaxed suffices for both: a stale value only makes the child take the
-        // lock, and the cancellation that drained a non-shielded child's entry set `CANCELLED`
-        // first, under the lock (a child that sees the flag early leaves its entry to it).
+        // ORDERING: for `flags`, Relaxed suffices: the cancellation that drained a non-shielded
+        // child's entry set `CANCELLED` under the lock before draining, so a child that sees
+        // the flag has no entry left to remove. For `handle_cancels`, a stale value makes the
+        // child skip the lock while a `TaskHandle::cancel` that raced its end may have left its
+        // id in the registry; the handle that asked removes it once it sees the child finished
+        // (registry invariant 2), so nothing outlives the child for longer than that.
         let maybe_cancelled = self.handle_cancels.load(Ordering::Relaxed) != seen_cancels;
         let drained = !shielded && self.flags.load(Ordering::Relaxed) & CANCELLED != 0;
         if (key.is_some() && !drained) || maybe_cancelled {
@@ -327,6 +333,18 @@ impl Core {
         for waker in wakers {
             waker.wake();
         }
+    }
+
+    /// Forgets the handle cancellation of a child that has finished: called by the handle that
+    /// asked for it, which may see the child's end before the child saw the request.
+    pub(crate) fn forget_cancel(&self, id: Id) {
+        self.lock().registry.forget_cancel(id);
+    }
+
+    /// How many handle requests and pending entries the registry holds.
+    #[cfg(test)]
+    pub(crate) fn registry_footprint(&self) -> (usize, usize) {
+        self.lock().registry.footprint()
     }
 
     /// Cancels one child, named by its id, even a shielded one.

@@ -292,7 +292,10 @@ impl<E: fmt::Display> fmt::Display for NurseryError<E> {
     }
 }
 
-impl<E: Error> Error for NurseryError<E> {}
+/// Any error type that can be printed makes `NurseryError` an [`Error`], so that
+/// `join().await?` works in a function returning `Box<dyn Error>` even when the children's
+/// errors are `String`s or `&str`s.
+impl<E: fmt::Debug + fmt::Display> Error for NurseryError<E> {}
 
 #[cfg(test)]
 mod tests {

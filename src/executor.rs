@@ -49,6 +49,9 @@ use async_executor::{Executor, Task};
 /// let ex = Executor::new();
 /// let n = Nursery::<()>::new(&ex); // error: `ex` does not live long enough
 /// ```
+///
+/// The compiler reports this one as "`ex` does not live long enough ... argument requires that
+/// `ex` is borrowed for `'static`": the only plain reference accepted is a `'static` one.
 pub struct ExecutorRef<'ex> {
     /// How the executor is reached.
     inner: Inner<'ex>,
@@ -95,6 +98,72 @@ impl<'ex> From<&Arc<Executor<'ex>>> for ExecutorRef<'ex> {
             inner: Inner::Shared(Arc::downgrade(ex)),
         }
     }
+}
+
+/// What [`Nursery::new`](crate::Nursery::new) accepts as its executor: a
+/// `&'static Executor<'static>`, a `&Arc<Executor<'ex>>`, or an [`ExecutorRef`] made from
+/// either.
+///
+/// This trait is sealed. It exists so that passing anything else names the fix in the
+/// compiler's error instead of a bare "trait bound not satisfied".
+///
+/// # Examples
+///
+/// ```
+/// use std::sync::Arc;
+/// use async_executor::Executor;
+/// use smol_nursery::{IntoExecutor, Nursery};
+///
+/// fn nursery_on<'ex>(executor: impl IntoExecutor<'ex>) -> Nursery<'ex, std::io::Error> {
+///     Nursery::new(executor)
+/// }
+///
+/// let ex = Arc::new(Executor::new());
+/// let nursery = nursery_on(&ex);
+/// # drop(nursery);
+/// ```
+#[diagnostic::on_unimplemented(
+    message = "a nursery cannot run its children on `{Self}`",
+    label = "expected `&Arc<Executor<'_>>` or `&'static Executor<'static>`",
+    note = "put the executor in an `Arc` and pass a reference to it: `let ex = Arc::new(Executor::new()); Nursery::new(&ex)`",
+    note = "or use a `static EX: Executor<'static> = Executor::new();` and pass `&EX`"
+)]
+pub trait IntoExecutor<'ex>: sealed::Sealed {
+    /// Converts into the nursery's reference to its executor.
+    #[doc(hidden)]
+    fn into_executor(self) -> ExecutorRef<'ex>;
+}
+
+impl IntoExecutor<'static> for &'static Executor<'static> {
+    fn into_executor(self) -> ExecutorRef<'static> {
+        ExecutorRef::from(self)
+    }
+}
+
+impl<'ex> IntoExecutor<'ex> for &Arc<Executor<'ex>> {
+    fn into_executor(self) -> ExecutorRef<'ex> {
+        ExecutorRef::from(self)
+    }
+}
+
+impl<'ex> IntoExecutor<'ex> for ExecutorRef<'ex> {
+    fn into_executor(self) -> ExecutorRef<'ex> {
+        self
+    }
+}
+
+/// Keeps [`IntoExecutor`] closed to other implementations.
+mod sealed {
+    use std::sync::Arc;
+
+    use async_executor::Executor;
+
+    /// Implemented for exactly the types `IntoExecutor` is implemented for.
+    pub trait Sealed {}
+
+    impl Sealed for &'static Executor<'static> {}
+    impl<'ex> Sealed for &Arc<Executor<'ex>> {}
+    impl<'ex> Sealed for super::ExecutorRef<'ex> {}
 }
 
 impl fmt::Debug for ExecutorRef<'_> {

@@ -85,8 +85,10 @@
 //!   fire costs nothing: `join` returns as soon as the children are done.
 //! - **Joining.** [`Nursery::join`] waits until every child has finished and its future has
 //!   been dropped, then closes the nursery and returns `Ok(())`, or every error in the order
-//!   they happened. If a child panicked, `join` resumes the first panic instead, as
-//!   [`std::thread::scope`] does.
+//!   they happened. If a child panicked, `join` resumes the first child's panic instead, with
+//!   that child's own payload, so that `catch_unwind` or a test's `should_panic(expected)` sees
+//!   the child's message. ([`std::thread::scope`] waits the same way, but then panics with a
+//!   message of its own.)
 //! - **Closing.** After `join` (or after the nursery is dropped), the nursery is closed:
 //!   [`NurseryHandle::start_soon`] returns [`NurseryClosed`].
 //!
@@ -197,11 +199,10 @@ mod nursery;
 mod registry;
 mod shared;
 mod shield;
-mod slab;
 mod task;
 
 pub use crate::error::{NurseryClosed, NurseryError, TaskError};
-pub use crate::executor::ExecutorRef;
+pub use crate::executor::{ExecutorRef, IntoExecutor};
 pub use crate::handle::NurseryHandle;
 pub use crate::nursery::Nursery;
 pub use crate::shield::{shield, IntoChild, Shielded};

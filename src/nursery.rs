@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use crate::core::{drop_quietly, CancelReason};
 use crate::error::NurseryError;
-use crate::executor::ExecutorRef;
+use crate::executor::IntoExecutor;
 use crate::handle::NurseryHandle;
 use crate::shared::Shared;
 use crate::shield::IntoChild;
@@ -53,7 +53,7 @@ impl<'ex, E> Nursery<'ex, E> {
     /// Creates an empty nursery whose children run on `executor`.
     ///
     /// `executor` is a `&'static Executor<'static>` or a `&Arc<Executor<'ex>>`; see
-    /// [`ExecutorRef`] for why a plain borrowed executor is not accepted.
+    /// [`ExecutorRef`](crate::ExecutorRef) for why a plain borrowed executor is not accepted.
     ///
     /// # Examples
     ///
@@ -90,10 +90,16 @@ impl<'ex, E> Nursery<'ex, E> {
     ///     assert_eq!(handle.await.unwrap(), "structured concurrency");
     /// }));
     /// ```
-    pub fn new(executor: impl Into<ExecutorRef<'ex>>) -> Self {
+    pub fn new(executor: impl IntoExecutor<'ex>) -> Self {
         Nursery {
-            shared: Arc::new(Shared::new(executor.into())),
+            shared: Arc::new(Shared::new(executor.into_executor())),
         }
+    }
+
+    /// The nursery's core, for the crate's own tests.
+    #[cfg(test)]
+    pub(crate) fn core(&self) -> &Arc<crate::core::Core> {
+        &self.shared.core
     }
 
     /// Starts a child and returns a handle to its result. The child is scheduled on the
@@ -328,8 +334,10 @@ impl<'ex, E> Nursery<'ex, E> {
     ///
     /// # Panics
     ///
-    /// If a child panicked, `join` resumes the first panic once every child has finished, as
-    /// [`std::thread::scope`] does; the errors collected so far are dropped.
+    /// If a child panicked, `join` resumes the first child's panic, with its own payload, once
+    /// every child has finished; the errors collected so far are dropped. (Unlike
+    /// [`std::thread::scope`], which panics with a message of its own, the panic that reaches
+    /// the joiner is the child's.)
     ///
     /// # Cancel safety
     ///

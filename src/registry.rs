@@ -1,19 +1,31 @@
 //! The children a cancellation must wake: those that returned `Pending` and have not finished.
 //!
 //! A child is added the first time it returns `Pending` (a child that finishes in its first
-//! poll never is) and removed when it finishes, so the registry holds at most one entry per
-//! unfinished child (contract rule 13), and starting a child does not touch it at all.
+//! poll never is) and removed when it finishes, so the pending entries never outnumber the
+//! unfinished children, and starting a child does not touch the registry at all.
 //!
-//! Entries live in a slab, found by the key the child keeps. A `TaskHandle` knows only its
-//! child's id, so the first `TaskHandle::cancel` of a nursery builds an index from ids to keys,
-//! kept up to date from then on; nurseries that never cancel a single child never pay for it.
+//! Entries live in a [`Slab`], found by the key the child keeps; a removed entry's slot is
+//! reused by the next one, so the slab's size follows the peak number of pending children.
+//! A `TaskHandle` knows only its child's id, so the first `TaskHandle::cancel` of a nursery
+//! builds an index from ids to keys, kept up to date from then on; nurseries that never cancel
+//! a single child never pay for it.
+//!
+//! # Invariants
+//!
+//! 1. `pending` holds one entry per child that returned `Pending`, has not finished, and was
+//!    not drained by a nursery-wide cancellation; `by_id`, once built, indexes exactly those.
+//! 2. `cancelled` holds the id of every child cancelled through its `TaskHandle` whose request
+//!    has not been consumed yet. Whoever learns first that the child is done removes it: the
+//!    child itself (when it sees the request, or at `finish` when it saw the request counter
+//!    move), else the handle that asked (when it sees the child finished, or through the waker
+//!    it leaves on the task when it is dropped first). So an id outlives its child only for the
+//!    moment between the child's end and its task's completion.
 
 use std::collections::{HashMap, HashSet};
-use std::hash::{BuildHasherDefault, Hasher};
 use std::num::NonZeroUsize;
 use std::task::Waker;
 
-use crate::slab::Slab;
+use slab::Slab;
 
 /// A child's id: its position in the order the nursery's children were started.
 pub(crate) type Id = u64;
@@ -46,21 +58,20 @@ struct Entry {
     shielded: bool,
 }
 
-/// Ids hashed with [`IdHasher`].
-type IdMap<V> = HashMap<Id, V, BuildHasherDefault<IdHasher>>;
+/// An emptied slab with more slots than this releases them; a smaller one keeps them for reuse.
+const SHRINK_ABOVE: usize = 1024;
 
 /// The pending children, and the cancellations asked for through `TaskHandle`s.
 #[derive(Default)]
 pub(crate) struct Registry {
-    /// Children that have returned `Pending` and not finished.
+    /// Children that have returned `Pending` and not finished (invariant 1).
     pending: Slab<Entry>,
     /// The slab key of every pending child, by id: built by the first `cancel`, then
-    /// maintained.
-    by_id: Option<IdMap<usize>>,
-    /// Ids cancelled through their `TaskHandle` that their child has not seen yet. A child
-    /// removes its id when it sees it or finishes; an id whose child finished in the same
-    /// instant may stay until the nursery closes.
-    cancelled: HashSet<Id, BuildHasherDefault<IdHasher>>,
+    /// maintained (invariant 1).
+    by_id: Option<HashMap<Id, usize>>,
+    /// Ids cancelled through their `TaskHandle` whose request nobody consumed yet
+    /// (invariant 2).
+    cancelled: HashSet<Id>,
 }
 
 impl Registry {
@@ -81,18 +92,17 @@ impl Registry {
     /// whole nursery drains the entries of the children it cancels). The returned waker is
     /// for the caller to drop once the lock is released.
     pub(crate) fn remove(&mut self, id: Id, key: Option<Key>) -> Option<Waker> {
-        if !self.cancelled.is_empty() {
-            self.cancelled.remove(&id);
-        }
+        self.forget_cancel(id);
         let key = key?.slot();
-        if self.pending.get_mut(key)?.id != id {
+        if self.pending.get(key)?.id != id {
             // The slot was drained and reused by another child.
             return None;
         }
-        let entry = self.pending.remove(key)?;
+        let entry = self.pending.remove(key);
         if let Some(by_id) = &mut self.by_id {
             by_id.remove(&id);
         }
+        self.shrink_if_empty();
         entry.waker
     }
 
@@ -101,29 +111,27 @@ impl Registry {
     pub(crate) fn drain_unshielded(&mut self) -> Vec<Waker> {
         let mut wakers = Vec::new();
         let by_id = &mut self.by_id;
-        self.pending.remove_where(
-            |entry| !entry.shielded,
-            |entry| {
-                if let Some(by_id) = by_id {
-                    by_id.remove(&entry.id);
-                }
-                wakers.extend(entry.waker);
-            },
-        );
+        self.pending.retain(|_, entry| {
+            if entry.shielded {
+                return true;
+            }
+            if let Some(by_id) = by_id {
+                by_id.remove(&entry.id);
+            }
+            wakers.extend(entry.waker.take());
+            false
+        });
+        self.shrink_if_empty();
         wakers
     }
 
     /// Marks one child cancelled; returns its waker if it is pending.
     pub(crate) fn cancel(&mut self, id: Id) -> Option<Waker> {
         self.cancelled.insert(id);
-        let pending = &mut self.pending;
-        let by_id = self.by_id.get_or_insert_with(|| {
-            let mut by_id = IdMap::default();
-            for (key, entry) in pending.iter() {
-                by_id.insert(entry.id, key);
-            }
-            by_id
-        });
+        let pending = &self.pending;
+        let by_id = self
+            .by_id
+            .get_or_insert_with(|| pending.iter().map(|(key, entry)| (entry.id, key)).collect());
         let key = *by_id.get(&id)?;
         self.pending.get_mut(key)?.waker.take()
     }
@@ -133,34 +141,35 @@ impl Registry {
         !self.cancelled.is_empty() && self.cancelled.remove(&id)
     }
 
-    /// Forgets every handle cancellation: called when the nursery closes.
-    pub(crate) fn clear_cancelled(&mut self) {
-        self.cancelled = HashSet::default();
-    }
-}
-
-/// Hashes ids, which are distinct integers, without SipHash's cost.
-///
-/// The low bits (which pick the bucket) stay the id itself, so consecutive children land in
-/// consecutive buckets; the top seven bits (which hashbrown compares first) are mixed, so
-/// that probing does not see every entry as a candidate.
-#[derive(Default)]
-pub(crate) struct IdHasher(u64);
-
-impl Hasher for IdHasher {
-    fn finish(&self) -> u64 {
-        const TOP: u64 = 0x7f << 57;
-        self.0 ^ (self.0.wrapping_mul(0x9e37_79b9_7f4a_7c15) & TOP)
-    }
-
-    fn write(&mut self, bytes: &[u8]) {
-        for &byte in bytes {
-            self.0 = self.0.rotate_left(8) ^ u64::from(byte);
+    /// Forgets the handle's request for a child that has finished.
+    pub(crate) fn forget_cancel(&mut self, id: Id) {
+        if !self.cancelled.is_empty() {
+            self.cancelled.remove(&id);
+            if self.cancelled.is_empty() && self.cancelled.capacity() > SHRINK_ABOVE {
+                self.cancelled = HashSet::new();
+            }
         }
     }
 
-    fn write_u64(&mut self, id: u64) {
-        self.0 = id;
+    /// Forgets every handle cancellation: called when the nursery closes.
+    pub(crate) fn clear_cancelled(&mut self) {
+        self.cancelled = HashSet::new();
+    }
+
+    /// How many requests and entries the registry holds, for tests of its memory.
+    #[cfg(test)]
+    pub(crate) fn footprint(&self) -> (usize, usize) {
+        (self.cancelled.len(), self.pending.len())
+    }
+
+    /// Releases the slots of an emptied slab that grew large: memory follows the current peak.
+    fn shrink_if_empty(&mut self) {
+        if self.pending.is_empty() && self.pending.capacity() > SHRINK_ABOVE {
+            self.pending = Slab::new();
+            if let Some(by_id) = &mut self.by_id {
+                *by_id = HashMap::new();
+            }
+        }
     }
 }
 
@@ -209,17 +218,5 @@ mod tests {
         assert!(registry.cancel(11).is_none(), "a child that is not pending");
         assert!(registry.take_cancelled(11));
         assert!(!registry.take_cancelled(11));
-    }
-
-    #[test]
-    fn consecutive_ids_hash_to_consecutive_low_bits() {
-        let hash = |id: u64| {
-            let mut h = IdHasher::default();
-            h.write_u64(id);
-            h.finish()
-        };
-        assert_eq!(hash(41) & 0xffff, 41);
-        assert_eq!(hash(42) & 0xffff, 42);
-        assert_ne!(hash(41) >> 57, hash(42) >> 57);
     }
 }

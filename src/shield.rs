@@ -141,7 +141,9 @@ where
 
 /// Keeps [`IntoChild`] closed to other implementations.
 mod sealed {
-    /// Implemented exactly where `IntoChild` is.
+    /// Implemented for every future and every [`Shielded`](super::Shielded), so that no type
+    /// outside this crate can implement `IntoChild`; `IntoChild` itself is implemented only for
+    /// those that return a `Result`.
     pub trait Sealed {}
 
     impl<F: std::future::Future> Sealed for F {}

@@ -3,8 +3,9 @@
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::Arc;
-use std::task::{Context, Poll};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Weak};
+use std::task::{Context, Poll, Wake, Waker};
 
 use async_executor::FallibleTask;
 
@@ -78,6 +79,9 @@ pub struct TaskHandle<T> {
     child: Option<(Arc<Core>, Id)>,
     /// The result was already returned.
     done: bool,
+    /// `cancel` was called: once the child has finished, this handle makes sure the request
+    /// does not stay in the registry (registry invariant 2).
+    requested: AtomicBool,
 }
 
 impl<T> TaskHandle<T> {
@@ -87,6 +91,7 @@ impl<T> TaskHandle<T> {
             task: Some(task),
             child: Some((core, id)),
             done: false,
+            requested: AtomicBool::new(false),
         }
     }
 
@@ -96,6 +101,7 @@ impl<T> TaskHandle<T> {
             task: None,
             child: None,
             done: false,
+            requested: AtomicBool::new(false),
         }
     }
 
@@ -135,6 +141,18 @@ impl<T> TaskHandle<T> {
         }
         if let Some((core, id)) = &self.child {
             core.cancel_child(*id);
+            // ORDERING: only this handle reads it, from `poll` or `drop`, which `&mut` orders
+            // after this call.
+            self.requested.store(true, Ordering::Relaxed);
+        }
+    }
+
+    /// The child has finished: forget this handle's cancellation request, if it made one.
+    fn forget_request(&self) {
+        if self.requested.load(Ordering::Relaxed) {
+            if let Some((core, id)) = &self.child {
+                core.forget_cancel(*id);
+            }
         }
     }
 
@@ -195,6 +213,7 @@ impl<T> Future for TaskHandle<T> {
         };
         self.done = true;
         self.task = None;
+        self.forget_request();
         Poll::Ready(result)
     }
 }
@@ -203,8 +222,40 @@ impl<T> Drop for TaskHandle<T> {
     fn drop(&mut self) {
         // Detach rather than drop: dropping an async-executor task cancels it, and a handle
         // must not affect its child.
-        if let Some(task) = self.task.take() {
-            task.detach();
+        let Some(mut task) = self.task.take() else {
+            return;
+        };
+        if self.requested.load(Ordering::Relaxed) {
+            if let Some((core, id)) = &self.child {
+                // The child may have ended without seeing this handle's request. Once its task
+                // completes, the waker left here forgets the request (async-task wakes the
+                // task's awaiter on completion, whether or not the task is detached).
+                let waker = Waker::from(Arc::new(ForgetRequest(Arc::downgrade(core), *id)));
+                if let Poll::Ready(output) =
+                    Pin::new(&mut task).poll(&mut Context::from_waker(&waker))
+                {
+                    drop(output);
+                    core.forget_cancel(*id);
+                    return;
+                }
+            }
+        }
+        task.detach();
+    }
+}
+
+/// Forgets a handle's cancellation request when the child's task completes after its handle
+/// was dropped. Holds the core weakly: the nursery may be long gone by then.
+struct ForgetRequest(Weak<Core>, Id);
+
+impl Wake for ForgetRequest {
+    fn wake(self: Arc<Self>) {
+        self.wake_by_ref();
+    }
+
+    fn wake_by_ref(self: &Arc<Self>) {
+        if let Some(core) = self.0.upgrade() {
+            core.forget_cancel(self.1);
         }
     }
 }
@@ -214,5 +265,77 @@ impl<T> fmt::Debug for TaskHandle<T> {
         f.debug_struct("TaskHandle")
             .field("finished", &self.is_finished())
             .finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::Arc;
+
+    use async_executor::Executor;
+    use easy_parallel::Parallel;
+    use futures_lite::future;
+
+    use crate::Nursery;
+
+    /// Handle cancellations racing their children's ends leave nothing behind in a long-lived
+    /// nursery: half of the handles are awaited after `cancel`, half are dropped at once.
+    #[test]
+    fn handle_cancels_racing_finishes_leave_the_registry_flat() {
+        const CHILDREN: u64 = if cfg!(miri) { 200 } else { 1_000_000 };
+        let ex = Arc::new(Executor::new());
+        let nursery = Nursery::<()>::new(&ex);
+        let core = nursery.core().clone();
+        let stop = AtomicBool::new(false);
+        let mut peak = (0, 0);
+        Parallel::new()
+            .add(|| {
+                future::block_on(ex.run(async {
+                    while !stop.load(Ordering::Acquire) {
+                        future::yield_now().await;
+                    }
+                }))
+            })
+            .finish(|| {
+                for i in 0..CHILDREN {
+                    let handle = nursery.start_soon(async move {
+                        // Some children finish in their first poll, some after one `Pending`.
+                        if i % 3 == 0 {
+                            future::yield_now().await;
+                        }
+                        Ok(i)
+                    });
+                    // Let the executor thread reach the child about now.
+                    for _ in 0..(i % 64) {
+                        std::hint::spin_loop();
+                    }
+                    handle.cancel();
+                    if i % 2 == 0 {
+                        let _ = future::block_on(handle);
+                    } else {
+                        drop(handle);
+                    }
+                    if i % 4096 == 0 {
+                        let (requests, entries) = core.registry_footprint();
+                        peak = (peak.0.max(requests), peak.1.max(entries));
+                        // Dropped handles' children may still be queued on the executor.
+                        while nursery.len() > 1024 {
+                            std::thread::yield_now();
+                        }
+                    }
+                }
+                while !nursery.is_empty() {
+                    std::thread::yield_now();
+                }
+                let left = core.registry_footprint();
+                stop.store(true, Ordering::Release);
+                assert_eq!(left, (0, 0), "requests and entries left behind");
+                assert!(
+                    peak.0 <= 2048 && peak.1 <= 2048,
+                    "the registry grew to {peak:?} while at most 1024 children were unfinished"
+                );
+            });
+        future::block_on(ex.run(nursery.join())).unwrap();
     }
 }

@@ -1,4 +1,4 @@
-//! The wrapper that runs one child on the executor.
+//! The wrapper that runs one child on the executor, and where a child's end is reported.
 
 use std::future::Future;
 use std::panic::{catch_unwind, AssertUnwindSafe};
@@ -8,28 +8,72 @@ use std::task::{Context, Poll};
 
 use pin_project_lite::pin_project;
 
-use crate::core::CancelReason;
+use crate::core::{drop_quietly, Panic};
 use crate::error::TaskError;
 use crate::registry::{Id, Key};
 use crate::shared::Shared;
 use crate::task::Output;
 
+/// How a child ended, as far as anyone but its handle cares.
+pub(crate) struct End<E> {
+    /// The `Err` the child returned.
+    pub(crate) error: Option<E>,
+    /// The child's panic, or its destructor's.
+    pub(crate) panic: Option<Panic>,
+    /// The child was cancelled (its future dropped before it returned).
+    pub(crate) cancelled: bool,
+}
+
+/// Who hears of a child's end first: the task awaiting `start`, while the child has not said
+/// it is ready. Whatever the starter does not take goes to the nursery.
+pub(crate) trait Starter<E> {
+    /// Takes `end` if the starter is still waiting for the child; hands it back otherwise.
+    fn take_end(&self, end: End<E>) -> Option<End<E>>;
+}
+
+/// The starter of an ordinary child: there is none, every end goes to the nursery.
+pub(crate) struct NoStarter;
+
+impl<E> Starter<E> for NoStarter {
+    #[inline]
+    fn take_end(&self, end: End<E>) -> Option<End<E>> {
+        Some(end)
+    }
+}
+
+/// How the child's own future ended, before it is dropped.
+enum Outcome<T, E> {
+    /// It returned `Ok`.
+    Returned(T),
+    /// It returned `Err`.
+    Failed(E),
+    /// It panicked.
+    Panicked(Panic),
+    /// It was cancelled.
+    Cancelled,
+}
+
 pin_project! {
     /// The future the executor runs for one child.
     ///
-    /// It polls the child's future under `catch_unwind`, reports the child's error or panic to
-    /// the nursery, and, when the child must stop, drops the child's future inside its own
-    /// `poll`, also under `catch_unwind`. The nursery never cancels the executor's task itself:
-    /// async-task drops a cancelled task's future inside an abort-on-panic guard, where a
-    /// panicking destructor would abort the process.
+    /// It polls the child's future under `catch_unwind`, and when the child must stop, drops
+    /// the child's future inside its own `poll`, also under `catch_unwind`. Every end goes
+    /// through one path, [`end`]: the starter first, then the nursery. The nursery never
+    /// cancels the executor's task itself: async-task drops a cancelled task's future inside
+    /// an abort-on-panic guard, where a panicking destructor would abort the process.
     // pin-project-lite takes no doc comments on fields: each field's line says what it holds.
     #[project = ChildProj]
-    pub(crate) struct Child<'ex, F, E> {
+    pub(crate) struct Child<'ex, F, E, S>
+    where
+        S: Starter<E>,
+    {
         // The child's future; `None` once it has been dropped.
         #[pin]
         future: Option<F>,
         // The nursery.
         shared: Arc<Shared<'ex, E>>,
+        // Who hears of the child's end before the nursery.
+        starter: S,
         // The child's id in the nursery.
         id: Id,
         // The core's count of handle cancellations when this child last looked.
@@ -42,7 +86,10 @@ pin_project! {
         finished: bool,
     }
 
-    impl<'ex, F, E> PinnedDrop for Child<'ex, F, E> {
+    impl<'ex, F, E, S> PinnedDrop for Child<'ex, F, E, S>
+    where
+        S: Starter<E>,
+    {
         fn drop(this: Pin<&mut Self>) {
             let this = this.project();
             if *this.finished {
@@ -52,22 +99,28 @@ pin_project! {
             // is being dropped. This may run inside async-task's abort-on-panic guard, so a
             // panic of the child's destructor is caught and counted as the child's panic.
             let mut future = this.future;
-            if let Err(panic) = catch_unwind(AssertUnwindSafe(|| future.set(None))) {
-                this.shared.core.record_panic(panic);
-                this.shared.core.cancel(CancelReason::Failure);
-            }
+            let panic = catch_unwind(AssertUnwindSafe(|| future.set(None))).err();
+            let end = End { error: None, cancelled: panic.is_none(), panic };
+            report(this.shared, this.starter, end);
             this.shared.core.finish(*this.id, *this.key, *this.shielded, *this.seen_cancels);
         }
     }
 }
 
-impl<'ex, F, E> Child<'ex, F, E> {
+impl<'ex, F, E, S: Starter<E>> Child<'ex, F, E, S> {
     /// Wraps the child `id`, already counted as started.
-    pub(crate) fn new(future: F, shared: Arc<Shared<'ex, E>>, id: Id, shielded: bool) -> Self {
+    pub(crate) fn new(
+        future: F,
+        shared: Arc<Shared<'ex, E>>,
+        starter: S,
+        id: Id,
+        shielded: bool,
+    ) -> Self {
         let seen_cancels = shared.core.handle_cancels();
         Child {
             future: Some(future),
             shared,
+            starter,
             id,
             seen_cancels,
             shielded,
@@ -77,9 +130,10 @@ impl<'ex, F, E> Child<'ex, F, E> {
     }
 }
 
-impl<'ex, F, T, E> Future for Child<'ex, F, E>
+impl<'ex, F, T, E, S> Future for Child<'ex, F, E, S>
 where
     F: Future<Output = Result<T, E>>,
+    S: Starter<E>,
 {
     type Output = Output<T>;
 
@@ -90,7 +144,7 @@ where
         // A cancelled child is dropped before it is polled again: at its next await point, or
         // before it ever runs.
         if core.stop_requested(*this.id, *this.shielded, this.seen_cancels) {
-            return Poll::Ready(end(this, Err(TaskError::Cancelled)));
+            return Poll::Ready(end(this, Outcome::Cancelled));
         }
 
         let future = match this.future.as_mut().as_pin_mut() {
@@ -98,51 +152,89 @@ where
             // async-task never polls a task again once it returned `Ready`.
             None => return Poll::Pending,
         };
-        let result = match catch_unwind(AssertUnwindSafe(|| future.poll(cx))) {
+        let outcome = match catch_unwind(AssertUnwindSafe(|| future.poll(cx))) {
             Ok(Poll::Pending) => {
                 if this.key.is_none() {
                     match core.register(*this.id, cx.waker(), *this.shielded) {
                         Some(key) => *this.key = Some(key),
-                        None => return Poll::Ready(end(this, Err(TaskError::Cancelled))),
+                        None => return Poll::Ready(end(this, Outcome::Cancelled)),
                     }
                 }
                 return Poll::Pending;
             }
-            Ok(Poll::Ready(Ok(value))) => Ok(value),
-            Ok(Poll::Ready(Err(error))) => {
-                // Fail fast: keep the error, then cancel the siblings.
-                this.shared.record_error(error);
-                core.cancel(CancelReason::Failure);
-                Err(TaskError::Failed)
-            }
-            Err(panic) => {
-                core.record_panic(panic);
-                core.cancel(CancelReason::Failure);
-                Err(TaskError::Panicked)
-            }
+            Ok(Poll::Ready(Ok(value))) => Outcome::Returned(value),
+            Ok(Poll::Ready(Err(error))) => Outcome::Failed(error),
+            Err(panic) => Outcome::Panicked(panic),
         };
-        Poll::Ready(end(this, result))
+        Poll::Ready(end(this, outcome))
     }
 }
 
-/// Drops the child's future, counts it as finished, and builds the output for its handle.
-///
-/// A panic while the future is dropped counts as the child's panic.
-fn end<'ex, F, T, E>(this: ChildProj<'_, 'ex, F, E>, result: Result<T, TaskError>) -> Output<T> {
+/// The one way a child ends: drops its future (a panic there counts as the child's panic),
+/// reports the end, counts the child as finished, and builds the output for its handle.
+fn end<'ex, F, T, E, S>(this: ChildProj<'_, 'ex, F, E, S>, outcome: Outcome<T, E>) -> Output<T>
+where
+    S: Starter<E>,
+{
     let mut future = this.future;
-    let output = match catch_unwind(AssertUnwindSafe(|| future.set(None))) {
-        Ok(()) => Output::new(result),
-        Err(panic) => {
-            this.shared.core.record_panic(panic);
-            this.shared.core.cancel(CancelReason::Failure);
-            // The value, if any, is dropped with the `Output`, whose destructor cannot panic.
-            drop(Output::new(result));
-            Output::new(Err(TaskError::Panicked))
-        }
+    let drop_panic = catch_unwind(AssertUnwindSafe(|| future.set(None))).err();
+    let (mut result, mut end) = match outcome {
+        Outcome::Returned(value) => (Ok(value), End::new()),
+        Outcome::Failed(error) => (
+            Err(TaskError::Failed),
+            End {
+                error: Some(error),
+                ..End::new()
+            },
+        ),
+        Outcome::Panicked(panic) => (
+            Err(TaskError::Panicked),
+            End {
+                panic: Some(panic),
+                ..End::new()
+            },
+        ),
+        Outcome::Cancelled => (
+            Err(TaskError::Cancelled),
+            End {
+                cancelled: true,
+                ..End::new()
+            },
+        ),
     };
+    if let Some(panic) = drop_panic {
+        // A value is dropped with its `Output`, whose destructor cannot panic.
+        drop(Output::new(std::mem::replace(
+            &mut result,
+            Err(TaskError::Panicked),
+        )));
+        match end.panic {
+            Some(_) => drop_quietly(panic),
+            None => end.panic = Some(panic),
+        }
+    }
+    report(this.shared, this.starter, end);
     *this.finished = true;
     this.shared
         .core
         .finish(*this.id, *this.key, *this.shielded, *this.seen_cancels);
-    output
+    Output::new(result)
+}
+
+/// Hands a child's end to its starter, or else to the nursery.
+fn report<E, S: Starter<E>>(shared: &Shared<'_, E>, starter: &S, end: End<E>) {
+    if let Some(end) = starter.take_end(end) {
+        shared.fail(end);
+    }
+}
+
+impl<E> End<E> {
+    /// A child that returned `Ok`.
+    fn new() -> Self {
+        End {
+            error: None,
+            panic: None,
+            cancelled: false,
+        }
+    }
 }

@@ -139,12 +139,55 @@ pub struct NurseryError<E> {
     errors: Vec<E>,
     /// The deadline's budget, if the deadline passed while a child was unfinished.
     timeout: Option<Duration>,
+    /// A scope's body was cancelled by `cancel()` before it returned, and nothing failed.
+    cancelled: bool,
 }
 
 impl<E> NurseryError<E> {
     /// Builds the error; `join` never builds one with no errors and no timeout.
     pub(crate) fn new(errors: Vec<E>, timeout: Option<Duration>) -> Self {
-        NurseryError { errors, timeout }
+        NurseryError {
+            errors,
+            timeout,
+            cancelled: false,
+        }
+    }
+
+    /// The error of a scope whose body was cancelled with no error and no timeout.
+    pub(crate) fn cancelled() -> Self {
+        NurseryError {
+            errors: Vec::new(),
+            timeout: None,
+            cancelled: true,
+        }
+    }
+
+    /// Returns `true` if this is a [`scope`](crate::scope) whose body was cancelled by
+    /// `cancel()` before it returned, while no child failed and no deadline passed. Always
+    /// `false` for [`Nursery::join`](crate::Nursery::join).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use async_executor::Executor;
+    /// use smol_nursery::scope;
+    ///
+    /// let ex = Arc::new(Executor::new());
+    /// futures_lite::future::block_on(ex.run(async {
+    ///     let result = scope(&ex, |n| async move {
+    ///         n.cancel();
+    ///         futures_lite::future::yield_now().await; // the body is dropped here
+    ///         Ok::<_, String>("unreachable")
+    ///     })
+    ///     .await;
+    ///     let err = result.unwrap_err();
+    ///     assert!(err.is_cancelled());
+    ///     assert_eq!(err.to_string(), "the scope was cancelled before its body finished");
+    /// }));
+    /// ```
+    pub fn is_cancelled(&self) -> bool {
+        self.cancelled
     }
 
     /// The errors the children returned, in the order they happened.
@@ -262,15 +305,22 @@ impl<E> NurseryError<E> {
 
 impl<E: fmt::Debug> fmt::Debug for NurseryError<E> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("NurseryError")
+        let mut debug = f.debug_struct("NurseryError");
+        debug
             .field("errors", &self.errors)
-            .field("timeout", &self.timeout)
-            .finish()
+            .field("timeout", &self.timeout);
+        if self.cancelled {
+            debug.field("cancelled", &true);
+        }
+        debug.finish()
     }
 }
 
 impl<E: fmt::Display> fmt::Display for NurseryError<E> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.cancelled {
+            return f.write_str("the scope was cancelled before its body finished");
+        }
         if let Some(budget) = self.timeout {
             write!(f, "deadline of {budget:?} passed")?;
             if !self.errors.is_empty() {

@@ -2,11 +2,15 @@
 
 use std::fmt;
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
-use crate::core::CancelReason;
+use crate::child::NoStarter;
+use crate::core::{CancelReason, Cancelled};
 use crate::error::NurseryClosed;
 use crate::shared::Shared;
 use crate::shield::IntoChild;
+use crate::spawn::spawn;
+use crate::start::{Ready, Start};
 use crate::task::TaskHandle;
 
 /// A cloneable handle to a [`Nursery`](crate::Nursery): children capture it to start
@@ -88,7 +92,150 @@ impl<'ex, E> NurseryHandle<'ex, E> {
         C::Output: Send + 'ex,
         E: Send + 'ex,
     {
-        self.shared.start(child, false)
+        spawn(&self.shared, child, false, NoStarter)
+    }
+
+    /// Starts a child that says when it is ready, and waits until it does, as
+    /// [`Nursery::start`](crate::Nursery::start) does.
+    ///
+    /// If the nursery is closed, `make` is dropped uncalled and the future resolves to
+    /// [`StartError::Closed`](crate::StartError::Closed).
+    ///
+    /// # Cancel safety
+    ///
+    /// As for [`Nursery::start`](crate::Nursery::start): dropping the future before the child
+    /// is ready cancels the child.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use async_executor::Executor;
+    /// use smol_nursery::{scope, StartError};
+    ///
+    /// let ex = Arc::new(Executor::new());
+    /// futures_lite::future::block_on(ex.run(async {
+    ///     let handle = scope(&ex, |n| async move {
+    ///         let (port, _worker) = n
+    ///             .start(|ready| async move {
+    ///                 ready.started(4000_u16);
+    ///                 Ok(())
+    ///             })
+    ///             .await
+    ///             .expect("the worker is ready");
+    ///         assert_eq!(port, 4000);
+    ///         Ok::<_, ()>(n)
+    ///     })
+    ///     .await
+    ///     .unwrap();
+    ///
+    ///     // The scope is over: its handle is closed.
+    ///     let late = handle.start(|ready| async move { ready.started(1_u16); Ok(()) }).await;
+    ///     assert!(matches!(late, Err(StartError::Closed)));
+    /// }));
+    /// ```
+    pub fn start<V, F, C>(&self, make: F) -> Start<V, C::Output, E>
+    where
+        F: FnOnce(Ready<V>) -> C,
+        C: IntoChild<Error = E>,
+        C::Future: Send + 'ex,
+        C::Output: Send + 'ex,
+        E: Send + 'ex,
+        V: Send + 'ex,
+    {
+        Start::new(&self.shared, make, false)
+    }
+
+    /// Returns a future that resolves once the nursery has been cancelled, for any reason
+    /// (`cancel`, a failure, the deadline, the nursery dropped), or closed; at once if it
+    /// already was.
+    ///
+    /// The future owns what it needs (it does not borrow the handle) and is `Send`, so a
+    /// shielded child can race it against its work to finish what it is doing and stop.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use std::time::Duration;
+    /// use async_executor::Executor;
+    /// use futures_lite::FutureExt;
+    /// use smol_nursery::{shield, Nursery};
+    ///
+    /// let ex = Arc::new(Executor::new());
+    /// futures_lite::future::block_on(ex.run(async {
+    ///     let nursery = Nursery::<()>::new(&ex);
+    ///     let stop = nursery.handle().cancelled();
+    ///     let worker = nursery.start_soon(shield(async move {
+    ///         let mut batches = 0;
+    ///         // Work in batches until the nursery winds down, then finish cleanly.
+    ///         let work = async {
+    ///             loop {
+    ///                 async_io::Timer::after(Duration::from_millis(1)).await;
+    ///                 batches += 1;
+    ///             }
+    ///         };
+    ///         work.or(stop).await;
+    ///         Ok(batches)
+    ///     }));
+    ///     async_io::Timer::after(Duration::from_millis(20)).await;
+    ///     nursery.cancel();
+    ///     nursery.join().await.unwrap();
+    ///     assert!(worker.await.unwrap() > 0);
+    /// }));
+    /// ```
+    pub fn cancelled(&self) -> Cancelled {
+        Cancelled::new(self.shared.core.clone())
+    }
+
+    /// Cancels the nursery when `duration` has passed, as
+    /// [`Nursery::cancel_after`](crate::Nursery::cancel_after) does. Does nothing once the
+    /// nursery is closed.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use std::time::Duration;
+    /// use async_executor::Executor;
+    /// use smol_nursery::scope;
+    ///
+    /// let ex = Arc::new(Executor::new());
+    /// futures_lite::future::block_on(ex.run(async {
+    ///     let result = scope(&ex, |n| async move {
+    ///         n.cancel_after(Duration::from_millis(10));
+    ///         async_io::Timer::after(Duration::from_secs(60)).await;
+    ///         Ok::<_, ()>(())
+    ///     })
+    ///     .await;
+    ///     assert!(result.unwrap_err().is_timeout());
+    /// }));
+    /// ```
+    pub fn cancel_after(&self, duration: Duration) {
+        self.shared.core.cancel_after(duration);
+    }
+
+    /// Cancels the nursery at `deadline`, as [`Nursery::cancel_at`](crate::Nursery::cancel_at)
+    /// does. Does nothing once the nursery is closed.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use std::time::{Duration, Instant};
+    /// use async_executor::Executor;
+    /// use smol_nursery::Nursery;
+    ///
+    /// let ex = Arc::new(Executor::new());
+    /// futures_lite::future::block_on(ex.run(async {
+    ///     let nursery = Nursery::<()>::new(&ex);
+    ///     nursery.handle().cancel_at(Instant::now() + Duration::from_millis(10));
+    ///     nursery.start_soon(futures_lite::future::pending::<Result<(), ()>>());
+    ///     assert!(nursery.join().await.unwrap_err().is_timeout());
+    /// }));
+    /// ```
+    pub fn cancel_at(&self, deadline: Instant) {
+        self.shared.core.cancel_at(deadline);
     }
 
     /// Cancels the nursery, as [`Nursery::cancel`](crate::Nursery::cancel) does. Does nothing
@@ -174,7 +321,7 @@ impl<'ex, E> NurseryHandle<'ex, E> {
     /// assert!(nursery.handle().is_empty());
     /// ```
     pub fn is_empty(&self) -> bool {
-        self.len() == 0
+        self.shared.core.is_empty()
     }
 
     /// Returns `true` if the nursery is closed: `join` has returned, or the nursery was

@@ -5,12 +5,15 @@ use std::panic::resume_unwind;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use crate::core::{drop_quietly, CancelReason};
+use crate::child::NoStarter;
+use crate::core::{drop_quietly, CancelReason, Cancelled, Closing, Core};
 use crate::error::NurseryError;
 use crate::executor::IntoExecutor;
 use crate::handle::NurseryHandle;
 use crate::shared::Shared;
 use crate::shield::IntoChild;
+use crate::spawn::spawn;
+use crate::start::{Ready, Start};
 use crate::task::TaskHandle;
 
 /// A scope for child tasks: start them with [`start_soon`](Nursery::start_soon), wait for all
@@ -96,10 +99,14 @@ impl<'ex, E> Nursery<'ex, E> {
         }
     }
 
-    /// The nursery's core, for the crate's own tests.
-    #[cfg(test)]
-    pub(crate) fn core(&self) -> &Arc<crate::core::Core> {
+    /// The nursery's core.
+    pub(crate) fn core(&self) -> &Arc<Core> {
         &self.shared.core
+    }
+
+    /// What the nursery shares with its handles and children.
+    pub(crate) fn shared(&self) -> &Shared<'ex, E> {
+        &self.shared
     }
 
     /// Starts a child and returns a handle to its result. The child is scheduled on the
@@ -137,7 +144,7 @@ impl<'ex, E> Nursery<'ex, E> {
         C::Output: Send + 'ex,
         E: Send + 'ex,
     {
-        match self.shared.start(child, true) {
+        match spawn(&self.shared, child, true, NoStarter) {
             Ok(handle) => handle,
             // Unreachable: only `join` and `Drop` close the nursery, and both consume it.
             Err(_closed) => TaskHandle::never_spawned(),
@@ -222,10 +229,7 @@ impl<'ex, E> Nursery<'ex, E> {
     /// }));
     /// ```
     pub fn cancel_after(&self, duration: Duration) {
-        let now = Instant::now();
-        if let Some(at) = now.checked_add(duration) {
-            self.shared.core.set_deadline(at, duration);
-        }
+        self.shared.core.cancel_after(duration);
     }
 
     /// Cancels the nursery at `deadline`, on an [`async_io::Timer`].
@@ -258,8 +262,7 @@ impl<'ex, E> Nursery<'ex, E> {
     /// }));
     /// ```
     pub fn cancel_at(&self, deadline: Instant) {
-        let budget = deadline.saturating_duration_since(Instant::now());
-        self.shared.core.set_deadline(deadline, budget);
+        self.shared.core.cancel_at(deadline);
     }
 
     /// Returns `true` if the nursery has been cancelled: by [`cancel`](Nursery::cancel), a
@@ -319,7 +322,7 @@ impl<'ex, E> Nursery<'ex, E> {
     /// assert!(nursery.is_empty());
     /// ```
     pub fn is_empty(&self) -> bool {
-        self.len() == 0
+        self.shared.core.is_empty()
     }
 
     /// Waits until every child has finished, closes the nursery, and reports how it went.
@@ -365,7 +368,16 @@ impl<'ex, E> Nursery<'ex, E> {
     /// }));
     /// ```
     pub async fn join(self) -> Result<(), NurseryError<E>> {
-        let closing = self.shared.core.close_when_idle().await;
+        let mut listener = None;
+        let closing =
+            futures_lite::future::poll_fn(|cx| self.shared.core.poll_close(&mut listener, cx))
+                .await;
+        self.conclude(closing)
+    }
+
+    /// What `join` reports once the nursery closed: resumes the first panic, or returns every
+    /// error and the timeout.
+    pub(crate) fn conclude(self, closing: Closing) -> Result<(), NurseryError<E>> {
         drop(closing.deadline);
         let errors = self.shared.take_errors();
         if let Some(panic) = closing.panic {
@@ -377,6 +389,95 @@ impl<'ex, E> Nursery<'ex, E> {
         } else {
             Err(NurseryError::new(errors, closing.timed_out))
         }
+    }
+
+    /// Starts a child that says when it is ready, and waits until it does (trio's
+    /// `nursery.start`): a server that is listening, a connection that is open.
+    ///
+    /// `make` is called at once with a [`Ready`] and returns the child (a future returning
+    /// `Result<T, E>`, or one wrapped in [`shield`](crate::shield)); the child is spawned at
+    /// once and counted like any other. The returned future resolves when the child calls
+    /// [`Ready::started`]`(value)`: `Ok((value, handle))`. From then on the child is an ordinary
+    /// child of the nursery.
+    ///
+    /// Until that call, the child belongs to its starter: if it returns `Err(e)` first, the
+    /// future resolves to [`StartError::Failed`](crate::StartError::Failed)`(e)` and the nursery
+    /// neither records `e` nor cancels anything; if it panics first, the panic is resumed in
+    /// the task awaiting the future; if it returns `Ok` without calling `started`,
+    /// [`StartError::Exited`](crate::StartError::Exited); if it is cancelled first (the nursery
+    /// was cancelled and it is not shielded),
+    /// [`StartError::Cancelled`](crate::StartError::Cancelled). A child that never calls
+    /// `started` and never ends keeps the future waiting, as in trio.
+    ///
+    /// The future borrows neither the nursery nor `make`, and is `Send` when `V`, `T` and `E`
+    /// are. `make` itself need not be `Send`.
+    ///
+    /// # Cancel safety
+    ///
+    /// Dropping the future (polled or not) before the child is ready cancels that child,
+    /// shielded or not; a panic of the child after that goes to the nursery. Once the child is
+    /// ready, dropping it cancels nothing.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use async_executor::Executor;
+    /// use smol_nursery::Nursery;
+    ///
+    /// let ex = Arc::new(Executor::new());
+    /// futures_lite::future::block_on(ex.run(async {
+    ///     let nursery = Nursery::<std::io::Error>::new(&ex);
+    ///     let (addr, server) = nursery
+    ///         .start(|ready| async move {
+    ///             let listener = async_net::TcpListener::bind("127.0.0.1:0").await?;
+    ///             ready.started(listener.local_addr()?);
+    ///             let (_stream, _peer) = listener.accept().await?;
+    ///             Ok("served one client")
+    ///         })
+    ///         .await
+    ///         .unwrap();
+    ///     // The server is listening: a client can connect now.
+    ///     let _client = async_net::TcpStream::connect(addr).await.unwrap();
+    ///     nursery.join().await.unwrap();
+    ///     assert_eq!(server.await.unwrap(), "served one client");
+    /// }));
+    /// ```
+    pub fn start<V, F, C>(&self, make: F) -> Start<V, C::Output, E>
+    where
+        F: FnOnce(Ready<V>) -> C,
+        C: IntoChild<Error = E>,
+        C::Future: Send + 'ex,
+        C::Output: Send + 'ex,
+        E: Send + 'ex,
+        V: Send + 'ex,
+    {
+        Start::new(&self.shared, make, true)
+    }
+
+    /// Returns a future that resolves once the nursery has been cancelled, for any reason
+    /// (`cancel`, a failure, the deadline), at once if it already was.
+    ///
+    /// The future owns what it needs; see [`NurseryHandle::cancelled`] for the form children
+    /// use to wind down on their own.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use async_executor::Executor;
+    /// use smol_nursery::Nursery;
+    ///
+    /// let ex = Arc::new(Executor::new());
+    /// futures_lite::future::block_on(ex.run(async {
+    ///     let nursery = Nursery::<&str>::new(&ex);
+    ///     nursery.start_soon(async { Err::<(), _>("disk full") });
+    ///     nursery.cancelled().await; // the failure cancelled the nursery
+    ///     assert!(nursery.join().await.is_err());
+    /// }));
+    /// ```
+    pub fn cancelled(&self) -> Cancelled {
+        Cancelled::new(self.shared.core.clone())
     }
 }
 

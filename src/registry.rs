@@ -106,6 +106,15 @@ impl Registry {
         entry.waker
     }
 
+    /// Replaces the waker of a pending child; returns the old one, for the caller to drop once
+    /// the lock is released.
+    pub(crate) fn refresh(&mut self, id: Id, key: Key, waker: Waker) -> Option<Waker> {
+        match self.pending.get_mut(key.slot()) {
+            Some(entry) if entry.id == id => entry.waker.replace(waker),
+            _ => None,
+        }
+    }
+
     /// Removes every non-shielded pending child and returns the wakers to wake: those
     /// children stop at their next poll and need no entry any more.
     pub(crate) fn drain_unshielded(&mut self) -> Vec<Waker> {

@@ -3,19 +3,16 @@
 use std::fmt;
 use std::sync::{Arc, Mutex, PoisonError};
 
-use crate::child::Child;
-use crate::core::{drop_quietly, Core};
-use crate::error::NurseryClosed;
+use crate::child::End;
+use crate::core::{drop_quietly, CancelReason, Core};
 use crate::executor::ExecutorRef;
-use crate::shield::IntoChild;
-use crate::task::TaskHandle;
 
 /// What the nursery, its handles and its children's wrappers share.
 pub(crate) struct Shared<'ex, E> {
     /// Everything that does not depend on `E`; `TaskHandle`s hold it too.
     pub(crate) core: Arc<Core>,
     /// Where children are spawned.
-    executor: ExecutorRef<'ex>,
+    pub(crate) executor: ExecutorRef<'ex>,
     /// The errors children returned, in order.
     errors: Mutex<Errors<E>>,
 }
@@ -41,42 +38,23 @@ impl<'ex, E> Shared<'ex, E> {
         }
     }
 
-    /// Starts a child, unless the nursery is closed. `owned` tells that the caller is the
-    /// nursery's owner, which cannot race with closing.
-    ///
-    /// If the executor has been dropped, the child is dropped without being polled and its
-    /// handle yields `Err(TaskError::Cancelled)`.
-    pub(crate) fn start<C>(
-        self: &Arc<Self>,
-        child: C,
-        owned: bool,
-    ) -> Result<TaskHandle<C::Output>, NurseryClosed>
-    where
-        C: IntoChild<Error = E>,
-        C::Future: Send + 'ex,
-        C::Output: Send + 'ex,
-        E: Send + 'ex,
-    {
-        let (future, shielded) = child.into_child();
-        let id = if owned {
-            self.core.start_owned()
-        } else {
-            self.core.start_shared()?
-        };
-        let child = Child::new(future, self.clone(), id, shielded);
-        match self.executor.spawn(child) {
-            Ok(task) => Ok(TaskHandle::new(task.fallible(), self.core.clone(), id)),
-            Err(child) => {
-                // The executor is gone. Dropping the unspawned wrapper drops the child's future
-                // (a panic there counts as the child's) and removes its entry.
-                drop(child);
-                Ok(TaskHandle::never_spawned())
-            }
+    /// The one failure path: keeps a child's error and panic, and cancels the nursery if
+    /// there was either. An end with neither (returned, or cancelled) changes nothing.
+    pub(crate) fn fail(&self, end: End<E>) {
+        let failed = end.error.is_some() || end.panic.is_some();
+        if let Some(error) = end.error {
+            self.record_error(error);
+        }
+        if let Some(panic) = end.panic {
+            self.core.record_panic(panic);
+        }
+        if failed {
+            self.core.cancel(CancelReason::Failure);
         }
     }
 
     /// Records a child's error, or drops it if nobody will read it any more.
-    pub(crate) fn record_error(&self, error: E) {
+    fn record_error(&self, error: E) {
         let rejected = {
             let mut errors = self.errors.lock().unwrap_or_else(PoisonError::into_inner);
             if errors.taken {

@@ -27,15 +27,21 @@ use std::future::Future;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::pin::Pin;
 use std::sync::atomic::{AtomicU32, AtomicU64, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError, Weak};
-use std::task::{Context, Wake, Waker};
-use std::time::{Duration, Instant};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::task::{Context, Poll};
+use std::time::Duration;
 
-use async_io::Timer;
 use event_listener::{Event, EventListener};
 
 use crate::error::NurseryClosed;
 use crate::registry::{Id, Key, Registry};
+
+mod cancel;
+mod deadline;
+
+pub(crate) use cancel::CancelReason;
+pub use cancel::Cancelled;
+use deadline::Deadline;
 
 /// A panic payload, as `catch_unwind` returns it.
 pub(crate) type Panic = Box<dyn Any + Send + 'static>;
@@ -49,20 +55,6 @@ const CANCELLED: usize = 1;
 const FIRED: usize = 2;
 /// Bit of `Core::flags`: `join` returned; every child has finished.
 const JOINED: usize = 4;
-
-/// Why a nursery was cancelled. The first reason is kept (trio keeps the cause apart from how
-/// the cancellation spreads to the children).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum CancelReason {
-    /// `cancel()` was called on the nursery or one of its handles.
-    Explicit,
-    /// A child returned `Err` or panicked.
-    Failure,
-    /// The deadline passed.
-    Deadline,
-    /// The nursery, or its `join` future, was dropped before `join` finished.
-    Dropped,
-}
 
 /// What `join` takes from the core when it closes the nursery.
 pub(crate) struct Closing {
@@ -90,6 +82,9 @@ pub(crate) struct Core {
     handle_cancels: AtomicU32,
     /// Notified when the last unfinished child finishes; `join` waits on it.
     idle: Event,
+    /// Notified when the nursery is cancelled or closed; [`Cancelled`] waits on it. Costs
+    /// nothing until someone listens.
+    stopped: Event,
     /// Everything else, under one lock. See the module's invariants.
     inner: Mutex<Inner>,
 }
@@ -111,32 +106,6 @@ struct Inner {
     panic: Option<Panic>,
 }
 
-/// An armed deadline.
-pub(crate) struct Deadline {
-    /// When it fires.
-    at: Instant,
-    /// How far ahead it was set, for error messages.
-    budget: Duration,
-    /// The timer, registered with a [`DeadlineWaker`]. Dropping it deregisters it.
-    timer: Timer,
-}
-
-/// Wakes the nursery when its deadline timer fires. Holds the core weakly: the timer lives in
-/// the core, so a strong reference would be a cycle.
-struct DeadlineWaker(Weak<Core>);
-
-impl Wake for DeadlineWaker {
-    fn wake(self: Arc<Self>) {
-        self.wake_by_ref();
-    }
-
-    fn wake_by_ref(self: &Arc<Self>) {
-        if let Some(core) = self.0.upgrade() {
-            core.deadline_woke();
-        }
-    }
-}
-
 impl Core {
     /// Creates the core of an open, empty nursery.
     pub(crate) fn new() -> Arc<Core> {
@@ -146,6 +115,7 @@ impl Core {
             flags: AtomicUsize::new(0),
             handle_cancels: AtomicU32::new(0),
             idle: Event::new(),
+            stopped: Event::new(),
             inner: Mutex::new(Inner {
                 registry: Registry::default(),
                 cancel: None,
@@ -250,40 +220,6 @@ impl Core {
         self.handle_cancels.load(Ordering::Relaxed)
     }
 
-    /// Tells whether the child `id` must stop before it is polled again.
-    ///
-    /// `seen_cancels` is the child's copy of `handle_cancels`; the lock is taken only when it
-    /// changed since the child last looked.
-    #[inline]
-    pub(crate) fn stop_requested(&self, id: Id, shielded: bool, seen_cancels: &mut u32) -> bool {
-        // ORDERING: Acquire pairs with the Release of `cancel_locked` and `cancel_child`.
-        // Missing a store that races with this poll is fine: the canceller then finds this
-        // child's waker and wakes it, or `register` sees the request under the lock.
-        if !shielded && self.flags.load(Ordering::Acquire) & CANCELLED != 0 {
-            return true;
-        }
-        let cancels = self.handle_cancels.load(Ordering::Acquire);
-        if cancels == *seen_cancels {
-            return false;
-        }
-        *seen_cancels = cancels;
-        self.lock().registry.take_cancelled(id)
-    }
-
-    /// Stores the waker of a child that returned `Pending` for the first time, so that a
-    /// cancellation can wake it, and returns the child's registry key; or returns `None` if
-    /// the child was cancelled meanwhile and must stop now instead.
-    ///
-    /// A child's wrapper is only ever polled by its own executor task, whose waker never
-    /// changes, so one registration is enough.
-    pub(crate) fn register(&self, id: Id, waker: &Waker, shielded: bool) -> Option<Key> {
-        let mut inner = self.lock();
-        if (inner.cancel.is_some() && !shielded) || inner.registry.take_cancelled(id) {
-            return None;
-        }
-        Some(inner.registry.insert(id, waker.clone(), shielded))
-    }
-
     /// Counts a child as finished once its future has been dropped, and wakes `join` if it
     /// was the last one. `key` is the child's registry key, if it registered; `seen_cancels`
     /// tells whether a handle may have left a cancellation for it.
@@ -310,59 +246,6 @@ impl Core {
         }
     }
 
-    /// Cancels every non-shielded child. Does nothing if the nursery is closed or was already
-    /// cancelled.
-    pub(crate) fn cancel(&self, reason: CancelReason) {
-        if self.is_cancelled() || self.is_closed() {
-            return;
-        }
-        let inner = self.lock();
-        self.cancel_locked(inner, reason);
-    }
-
-    /// Cancels with the lock held, then releases it and wakes the children (invariant 4).
-    fn cancel_locked(&self, mut inner: MutexGuard<'_, Inner>, reason: CancelReason) {
-        if inner.cancel.is_some() || self.is_closed() {
-            return;
-        }
-        inner.cancel = Some(reason);
-        // ORDERING: Release publishes `inner.cancel`; see `stop_requested`.
-        self.flags.fetch_or(CANCELLED, Ordering::Release);
-        let wakers = inner.registry.drain_unshielded();
-        drop(inner);
-        for waker in wakers {
-            waker.wake();
-        }
-    }
-
-    /// Forgets the handle cancellation of a child that has finished: called by the handle that
-    /// asked for it, which may see the child's end before the child saw the request.
-    pub(crate) fn forget_cancel(&self, id: Id) {
-        self.lock().registry.forget_cancel(id);
-    }
-
-    /// How many handle requests and pending entries the registry holds.
-    #[cfg(test)]
-    pub(crate) fn registry_footprint(&self) -> (usize, usize) {
-        self.lock().registry.footprint()
-    }
-
-    /// Cancels one child, named by its id, even a shielded one.
-    pub(crate) fn cancel_child(&self, id: Id) {
-        let waker = {
-            let mut inner = self.lock();
-            if self.is_closed() && self.len() == 0 {
-                return;
-            }
-            // ORDERING: Release publishes the request; see `stop_requested`.
-            self.handle_cancels.fetch_add(1, Ordering::Release);
-            inner.registry.cancel(id)
-        };
-        if let Some(waker) = waker {
-            waker.wake();
-        }
-    }
-
     /// Keeps the first panic of a child for `join`; later ones, and any that arrive after the
     /// nursery closed, are dropped.
     pub(crate) fn record_panic(&self, panic: Panic) {
@@ -378,70 +261,6 @@ impl Core {
         if let Some(panic) = rejected {
             drop_quietly(panic);
         }
-    }
-
-    /// Arms the deadline at `at`, unless an earlier one is armed or has fired, or the nursery
-    /// is closed. `budget` is how far ahead of now it was asked for.
-    pub(crate) fn set_deadline(self: &Arc<Self>, at: Instant, budget: Duration) {
-        let replaced;
-        let fired = {
-            let mut inner = self.lock();
-            if self.is_closed() || inner.fired.is_some() {
-                return;
-            }
-            if inner.deadline.as_ref().is_some_and(|d| d.at <= at) {
-                return;
-            }
-            replaced = inner.deadline.replace(Deadline {
-                at,
-                budget,
-                timer: Timer::at(at),
-            });
-            let waker = Waker::from(Arc::new(DeadlineWaker(Arc::downgrade(self))));
-            let deadline = inner.deadline.as_mut().expect("just armed");
-            // Registers the waker with the reactor (async-io calls no waker from here).
-            Pin::new(&mut deadline.timer)
-                .poll(&mut Context::from_waker(&waker))
-                .is_ready()
-        };
-        drop(replaced);
-        if fired {
-            self.fire_deadline();
-        }
-    }
-
-    /// Called by the timer's waker.
-    fn deadline_woke(&self) {
-        let due = {
-            let inner = self.lock();
-            inner
-                .deadline
-                .as_ref()
-                .is_some_and(|d| Instant::now() >= d.at)
-        };
-        if due {
-            self.fire_deadline();
-        }
-    }
-
-    /// The deadline passed: cancel the nursery for that reason, and remember whether it cut
-    /// a child short.
-    fn fire_deadline(&self) {
-        let mut inner = self.lock();
-        if self.is_closed() || inner.fired.is_some() {
-            return;
-        }
-        let Some(deadline) = inner.deadline.take() else {
-            return;
-        };
-        inner.fired = Some(deadline.budget);
-        if self.len() > 0 {
-            inner.timed_out = inner.fired;
-        }
-        // ORDERING: Release publishes `inner.fired` to `note_late_start`.
-        self.flags.fetch_or(FIRED, Ordering::Release);
-        self.cancel_locked(inner, CancelReason::Deadline);
-        drop(deadline);
     }
 
     /// Closes the nursery if no child is unfinished, handing `join` what it reports.
@@ -470,24 +289,37 @@ impl Core {
         // ORDERING: Release publishes the end of every child to `is_joined`.
         self.flags.fetch_or(JOINED, Ordering::Release);
         inner.registry.clear_cancelled();
-        Some(Closing {
+        let closing = Closing {
             panic: inner.panic.take(),
             timed_out: inner.timed_out,
             deadline: inner.deadline.take(),
-        })
+        };
+        drop(inner);
+        self.stopped.notify(usize::MAX);
+        Some(closing)
     }
 
-    /// Waits until no child is unfinished, then closes the nursery.
-    pub(crate) async fn close_when_idle(&self) -> Closing {
+    /// Polls for the moment no child is unfinished, then closes the nursery. `listener` is
+    /// the caller's slot for the listener that waits for the last child.
+    pub(crate) fn poll_close(
+        &self,
+        listener: &mut Option<EventListener>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Closing> {
         loop {
             if let Some(closing) = self.try_close() {
-                return closing;
+                *listener = None;
+                return Poll::Ready(closing);
             }
-            let listener: EventListener = self.idle.listen();
-            if let Some(closing) = self.try_close() {
-                return closing;
+            match listener.as_mut() {
+                // Listen, then check again before waiting: the last child may have finished
+                // in between.
+                None => *listener = Some(self.idle.listen()),
+                Some(waiting) => {
+                    futures_lite::ready!(Pin::new(waiting).poll(cx));
+                    *listener = None;
+                }
             }
-            listener.await;
         }
     }
 
@@ -501,10 +333,16 @@ impl Core {
             self.started.fetch_or(CLOSED, Ordering::AcqRel);
             (inner.deadline.take(), inner.panic.take())
         };
+        self.stopped.notify(usize::MAX);
         drop(deadline);
         if let Some(panic) = panic {
             drop_quietly(panic);
         }
+    }
+
+    /// Returns `true` if every child has finished.
+    pub(crate) fn is_empty(&self) -> bool {
+        self.len() == 0
     }
 }
 

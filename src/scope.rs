@@ -1,0 +1,259 @@
+//! `scope`: a nursery whose body is its first child, polled in the caller's task.
+
+use std::fmt;
+use std::future::Future;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::pin::Pin;
+use std::task::{Context, Poll, Waker};
+
+use event_listener::EventListener;
+use pin_project_lite::pin_project;
+
+use crate::child::End;
+use crate::core::drop_quietly;
+use crate::error::NurseryError;
+use crate::executor::IntoExecutor;
+use crate::handle::NurseryHandle;
+use crate::nursery::Nursery;
+use crate::registry::{Id, Key};
+
+/// Opens a nursery, runs `body` in it as its first child, and waits for the body and every
+/// child it started.
+///
+/// `body` is called at once with a [`NurseryHandle`] of the new nursery; the future it returns
+/// is polled inside the task that awaits `scope` (never spawned), so it may borrow anything
+/// the caller can. The children it starts run on `executor` and are `'ex`, as with
+/// [`Nursery::new`].
+///
+/// The body is a non-shielded child: when the nursery is cancelled before the body returns (a
+/// child failed, the deadline passed, `cancel()` was called from anywhere), the body's future
+/// is dropped at its next await point. It counts in `len()` and for deadlines.
+///
+/// The result, in order of precedence:
+/// 1. if the body or a child panicked, the first panic is resumed once every child finished;
+/// 2. if an error was recorded (the body's own `Err` is recorded in order with the children's,
+///    and cancels them) or the deadline cut work short, `Err(NurseryError)` with every error;
+/// 3. if the body was cancelled by `cancel()` with no error,
+///    `Err(e)` with [`e.is_cancelled()`](NurseryError::is_cancelled);
+/// 4. otherwise `Ok` with the body's value: a body that returned keeps its value, even if it
+///    called `cancel()` right before returning.
+///
+/// After the scope has returned, the handle the body got is closed.
+///
+/// **When to use `scope`, when `Nursery` + `join`**: `scope` when the code that starts the
+/// children must stop with them (a loop that feeds children and must end when one fails);
+/// `Nursery` when the owner must go on by itself until it chooses to `join` (a server's accept
+/// loop that outlives its connections' failures is a child, not an owner).
+///
+/// # Panics
+///
+/// Resumes the first panic of the body or of a child, once every child has finished.
+///
+/// # Cancel safety
+///
+/// Dropping the future drops the body and the nursery: every non-shielded child is cancelled,
+/// shielded ones run on, detached (as when a [`Nursery`] is dropped).
+///
+/// # Examples
+///
+/// ```
+/// use std::sync::Arc;
+/// use std::time::Duration;
+/// use async_executor::Executor;
+/// use smol_nursery::scope;
+///
+/// let ex = Arc::new(Executor::new());
+/// futures_lite::future::block_on(ex.run(async {
+///     let total = scope(&ex, |n| async move {
+///         let a = n.start_soon(async { Ok(20) }).expect("open");
+///         let b = n.start_soon(async { Ok(22) }).expect("open");
+///         Ok::<_, String>(a.await.unwrap() + b.await.unwrap())
+///     })
+///     .await;
+///     assert_eq!(total, Ok(42));
+///
+///     // A failing child cancels the body at its next await point.
+///     let failed = scope(&ex, |n| async move {
+///         n.start_soon(async { Err::<(), _>("sensor offline") }).expect("open");
+///         async_io::Timer::after(Duration::from_secs(60)).await;
+///         Ok("never")
+///     })
+///     .await;
+///     assert_eq!(failed.unwrap_err().errors(), ["sensor offline"]);
+/// }));
+/// ```
+pub fn scope<'ex, E, T, F, Fut>(executor: impl IntoExecutor<'ex>, body: F) -> Scope<'ex, E, T, Fut>
+where
+    F: FnOnce(NurseryHandle<'ex, E>) -> Fut,
+    Fut: Future<Output = Result<T, E>>,
+{
+    Scope::new(Nursery::new(executor), body)
+}
+
+pin_project! {
+    /// The future [`scope`] returns.
+    ///
+    /// It is `Send` when the body's future, `T` and `E` are, so scopes nest inside children.
+    #[must_use = "a scope does nothing unless awaited; dropping it cancels its children"]
+    pub struct Scope<'ex, E, T, Fut> {
+        // The body's future; `None` once it returned or was dropped.
+        #[pin]
+        body: Option<Fut>,
+        // The nursery; `None` once the scope returned.
+        nursery: Option<Nursery<'ex, E>>,
+        // The body's id as a child of the nursery.
+        id: Id,
+        // The core's count of handle cancellations when the body last looked.
+        seen_cancels: u32,
+        // The body's key in the registry, once it returned `Pending`.
+        key: Option<Key>,
+        // The waker the registry holds for the body.
+        waker: Option<Waker>,
+        // The body's value, once it returned `Ok`.
+        value: Option<T>,
+        // The body's future was dropped by a cancellation.
+        body_cancelled: bool,
+        // Waits for the last child once the body is done.
+        listener: Option<EventListener>,
+    }
+
+    impl<'ex, E, T, Fut> PinnedDrop for Scope<'ex, E, T, Fut> {
+        fn drop(this: Pin<&mut Self>) {
+            let this = this.project();
+            let Some(nursery) = this.nursery.take() else {
+                return;
+            };
+            if this.body.is_some() {
+                // Dropped mid-way: the body goes first (its destructor may still use its
+                // handle), then the nursery cancels the children as a dropped nursery does.
+                let mut body = this.body;
+                if let Err(panic) = catch_unwind(AssertUnwindSafe(|| body.set(None))) {
+                    drop_quietly(panic);
+                }
+                nursery.core().finish(*this.id, *this.key, false, *this.seen_cancels);
+            }
+            drop(nursery);
+        }
+    }
+}
+
+impl<'ex, E, T, Fut> Scope<'ex, E, T, Fut>
+where
+    Fut: Future<Output = Result<T, E>>,
+{
+    /// Counts the body as the nursery's first child and calls it.
+    pub(crate) fn new<F>(nursery: Nursery<'ex, E>, body: F) -> Self
+    where
+        F: FnOnce(NurseryHandle<'ex, E>) -> Fut,
+    {
+        let core = nursery.core();
+        let id = core.start_owned();
+        let seen_cancels = core.handle_cancels();
+        let body = body(nursery.handle());
+        Scope {
+            body: Some(body),
+            nursery: Some(nursery),
+            id,
+            seen_cancels,
+            key: None,
+            waker: None,
+            value: None,
+            body_cancelled: false,
+            listener: None,
+        }
+    }
+}
+
+impl<E, T, Fut> Future for Scope<'_, E, T, Fut>
+where
+    Fut: Future<Output = Result<T, E>>,
+{
+    type Output = Result<T, NurseryError<E>>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let mut this = self.project();
+        let nursery = this
+            .nursery
+            .as_ref()
+            .expect("`Scope` polled after completion");
+        let core = nursery.core();
+
+        if let Some(body) = this.body.as_mut().as_pin_mut() {
+            let cancelled = End {
+                error: None,
+                panic: None,
+                cancelled: true,
+            };
+            let end = if core.stop_requested(*this.id, false, this.seen_cancels) {
+                cancelled
+            } else {
+                match catch_unwind(AssertUnwindSafe(|| body.poll(cx))) {
+                    Ok(Poll::Pending) => {
+                        if this.waker.as_ref().is_some_and(|w| w.will_wake(cx.waker())) {
+                            return Poll::Pending;
+                        }
+                        match core.register_body(*this.id, *this.key, cx.waker()) {
+                            Some(key) => {
+                                *this.key = Some(key);
+                                *this.waker = Some(cx.waker().clone());
+                                return Poll::Pending;
+                            }
+                            None => cancelled,
+                        }
+                    }
+                    Ok(Poll::Ready(Ok(value))) => {
+                        *this.value = Some(value);
+                        End {
+                            cancelled: false,
+                            ..cancelled
+                        }
+                    }
+                    Ok(Poll::Ready(Err(error))) => End {
+                        error: Some(error),
+                        cancelled: false,
+                        panic: None,
+                    },
+                    Err(panic) => End {
+                        panic: Some(panic),
+                        cancelled: false,
+                        error: None,
+                    },
+                }
+            };
+            let mut end = end;
+            let mut body = this.body.as_mut();
+            if let Err(panic) = catch_unwind(AssertUnwindSafe(|| body.set(None))) {
+                match end.panic {
+                    Some(_) => drop_quietly(panic),
+                    None => end.panic = Some(panic),
+                }
+            }
+            *this.body_cancelled = end.cancelled;
+            *this.waker = None;
+            // The owner failed: its error or panic cancels the nursery whatever its policy.
+            nursery.shared().fail(end);
+            core.finish(*this.id, *this.key, false, *this.seen_cancels);
+        }
+
+        let closing = futures_lite::ready!(core.poll_close(this.listener, cx));
+        let nursery = this.nursery.take().expect("checked above");
+        let result = nursery.conclude(closing);
+        Poll::Ready(match result {
+            Err(error) => Err(error),
+            Ok(()) if *this.body_cancelled => Err(NurseryError::cancelled()),
+            Ok(()) => Ok(this
+                .value
+                .take()
+                .expect("a body that was not cancelled returned a value")),
+        })
+    }
+}
+
+impl<E, T, Fut> fmt::Debug for Scope<'_, E, T, Fut> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Scope")
+            .field("nursery", &self.nursery)
+            .field("body_running", &self.body.is_some())
+            .finish()
+    }
+}

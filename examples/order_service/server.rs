@@ -98,8 +98,11 @@ struct Service {
 /// Runs the server until SIGINT or SIGTERM, then shuts down gracefully.
 pub fn run(listen: &str, ledger_path: &std::path::Path) -> io::Result<()> {
     // Signals are caught before the address is printed: a client that reads the address may
-    // send SIGTERM at once.
+    // send SIGTERM at once. Windows has no SIGTERM to catch, only Ctrl-C (SIGINT).
+    #[cfg(unix)]
     let signals = Signals::new([Signal::Term, Signal::Int])?;
+    #[cfg(not(unix))]
+    let signals = Signals::new([Signal::Int])?;
     let listener = future::block_on(TcpListener::bind(listen))?;
     let address: SocketAddr = listener.local_addr()?;
     let (ledger, ledger_thread) = Ledger::open(ledger_path)?;

@@ -351,7 +351,7 @@ fn a_server_started_in_a_scope_hands_out_its_address() {
             let (sender, _server) = n
                 .start(move |ready| async move {
                     ready.started(tx);
-                    Ok::<_, String>(rx.recv().await.map_err(|e| e.to_string())?)
+                    rx.recv().await.map_err(|e| e.to_string())
                 })
                 .await
                 .map_err(|e| format!("{e:?}"))?;

@@ -102,6 +102,7 @@ pin_project! {
             let panic = catch_unwind(AssertUnwindSafe(|| future.set(None))).err();
             let end = End { error: None, cancelled: panic.is_none(), panic };
             report(this.shared, this.starter, end);
+            this.shared.release_permit();
             this.shared.core.finish(*this.id, *this.key, *this.shielded, *this.seen_cancels);
         }
     }
@@ -215,6 +216,9 @@ where
     }
     report(this.shared, this.starter, end);
     *this.finished = true;
+    // Under a limit, the permit passes to the next waiting child before this one counts as
+    // finished, so `join` never sees the nursery empty while a child waits.
+    this.shared.release_permit();
     this.shared
         .core
         .finish(*this.id, *this.key, *this.shielded, *this.seen_cancels);

@@ -9,6 +9,7 @@ use crate::core::{CancelReason, Cancelled};
 use crate::error::NurseryClosed;
 use crate::shared::Shared;
 use crate::shield::IntoChild;
+use crate::slot::{try_reserve, Reserve, Slot};
 use crate::spawn::spawn;
 use crate::start::{Ready, Start};
 use crate::task::TaskHandle;
@@ -144,6 +145,63 @@ impl<'ex, E> NurseryHandle<'ex, E> {
         V: Send + 'ex,
     {
         Start::new(&self.shared, make, false)
+    }
+
+    /// Waits for room under the nursery's limit and reserves it, as
+    /// [`Nursery::reserve`](crate::Nursery::reserve) does.
+    ///
+    /// # Errors
+    ///
+    /// Resolves to [`NurseryClosed`] if the nursery is closed, or closes while it waits.
+    ///
+    /// # Cancel safety
+    ///
+    /// Cancel safe: dropping the future before it resolves gives up its turn.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use async_executor::Executor;
+    /// use smol_nursery::{NurseryBuilder, NurseryClosed};
+    ///
+    /// let ex = Arc::new(Executor::new());
+    /// futures_lite::future::block_on(ex.run(async {
+    ///     let nursery = NurseryBuilder::new().limit(2).build::<()>(&ex);
+    ///     let handle = nursery.handle();
+    ///     let child = handle.reserve().await.unwrap().start_soon(async { Ok(1) });
+    ///     nursery.join().await.unwrap();
+    ///     assert_eq!(child.await, Ok(1));
+    ///     assert_eq!(handle.reserve().await.unwrap_err(), NurseryClosed);
+    /// }));
+    /// ```
+    pub fn reserve(&self) -> Reserve<'_, 'ex, E> {
+        Reserve::new(&self.shared, false)
+    }
+
+    /// Reserves room for one child if there is some now, as
+    /// [`Nursery::try_reserve`](crate::Nursery::try_reserve) does.
+    ///
+    /// # Errors
+    ///
+    /// Returns [`NurseryClosed`] if the nursery is closed.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use async_executor::Executor;
+    /// use smol_nursery::NurseryBuilder;
+    ///
+    /// let ex = Arc::new(Executor::new());
+    /// let nursery = NurseryBuilder::new().limit(1).build::<()>(&ex);
+    /// let handle = nursery.handle();
+    /// let slot = handle.try_reserve().unwrap().expect("room for one");
+    /// assert!(handle.try_reserve().unwrap().is_none());
+    /// drop(slot);
+    /// ```
+    pub fn try_reserve(&self) -> Result<Option<Slot<'_, 'ex, E>>, NurseryClosed> {
+        try_reserve(&self.shared, false)
     }
 
     /// Returns a future that resolves once the nursery has been cancelled, for any reason

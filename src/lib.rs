@@ -190,20 +190,25 @@
 #![warn(missing_docs, missing_debug_implementations, rust_2018_idioms)]
 #![doc(test(attr(deny(rust_2018_idioms, warnings))))]
 
+mod builder;
 mod child;
 mod core;
 mod error;
 mod executor;
+mod grace;
 mod handle;
+mod limit;
 mod nursery;
 mod registry;
 mod scope;
 mod shared;
 mod shield;
+mod slot;
 mod spawn;
 mod start;
 mod task;
 
+pub use crate::builder::NurseryBuilder;
 pub use crate::core::Cancelled;
 pub use crate::error::{NurseryClosed, NurseryError, TaskError};
 pub use crate::executor::{ExecutorRef, IntoExecutor};
@@ -211,5 +216,6 @@ pub use crate::handle::NurseryHandle;
 pub use crate::nursery::Nursery;
 pub use crate::scope::{scope, Scope};
 pub use crate::shield::{shield, IntoChild, Shielded};
+pub use crate::slot::{Reserve, Slot};
 pub use crate::start::{Ready, Start, StartError};
 pub use crate::task::TaskHandle;

@@ -10,8 +10,9 @@ use crate::core::{drop_quietly, CancelReason, Cancelled, Closing, Core};
 use crate::error::NurseryError;
 use crate::executor::IntoExecutor;
 use crate::handle::NurseryHandle;
-use crate::shared::Shared;
+use crate::shared::{Policy, Shared};
 use crate::shield::IntoChild;
+use crate::slot::{try_reserve, Reserve, Slot};
 use crate::spawn::spawn;
 use crate::start::{Ready, Start};
 use crate::task::TaskHandle;
@@ -94,8 +95,13 @@ impl<'ex, E> Nursery<'ex, E> {
     /// }));
     /// ```
     pub fn new(executor: impl IntoExecutor<'ex>) -> Self {
+        Nursery::with_policy(executor, Policy::default())
+    }
+
+    /// A nursery with the policies of a [`NurseryBuilder`](crate::NurseryBuilder).
+    pub(crate) fn with_policy(executor: impl IntoExecutor<'ex>, policy: Policy) -> Self {
         Nursery {
-            shared: Arc::new(Shared::new(executor.into_executor())),
+            shared: Arc::new(Shared::new(executor.into_executor(), policy)),
         }
     }
 
@@ -453,6 +459,69 @@ impl<'ex, E> Nursery<'ex, E> {
         V: Send + 'ex,
     {
         Start::new(&self.shared, make, true)
+    }
+
+    /// Waits for room under the nursery's [`limit`](crate::NurseryBuilder::limit), then
+    /// reserves it: the returned [`Slot`] starts one child without waiting.
+    ///
+    /// It waits until the nursery's unfinished children plus the slots already handed out are
+    /// fewer than the limit. Waiting `reserve` calls are served in the order they began
+    /// waiting. Without a limit it is ready at once. The slot counts as an unfinished child
+    /// (in `len()`, and `join` waits for it) until it is used or dropped. A producer that
+    /// starts every child through a slot never has more than the limit's number of children
+    /// in memory.
+    ///
+    /// A child that awaits `reserve` of its own nursery may wait forever for the room it holds
+    /// itself.
+    ///
+    /// # Cancel safety
+    ///
+    /// Cancel safe: dropping the future before it resolves gives up its turn.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use async_executor::Executor;
+    /// use smol_nursery::NurseryBuilder;
+    ///
+    /// let ex = Arc::new(Executor::new());
+    /// futures_lite::future::block_on(ex.run(async {
+    ///     let nursery = NurseryBuilder::new().limit(16).build::<()>(&ex);
+    ///     for url in 0..1000 {
+    ///         // Waits while 16 fetches are unfinished: at most 16 children exist at once.
+    ///         nursery.reserve().await.start_soon(async move { Ok(url) });
+    ///     }
+    ///     nursery.join().await.unwrap();
+    /// }));
+    /// ```
+    pub async fn reserve(&self) -> Slot<'_, 'ex, E> {
+        match Reserve::new(&self.shared, true).await {
+            Ok(slot) => slot,
+            Err(_closed) => unreachable!("only `join` and `Drop` close the nursery"),
+        }
+    }
+
+    /// Reserves room for one child if there is some now, as [`reserve`](Nursery::reserve)
+    /// would without waiting; returns `None` if the nursery is full (or others are waiting
+    /// for room).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use async_executor::Executor;
+    /// use smol_nursery::NurseryBuilder;
+    ///
+    /// let ex = Arc::new(Executor::new());
+    /// let nursery = NurseryBuilder::new().limit(1).build::<()>(&ex);
+    /// let slot = nursery.try_reserve().expect("room for one");
+    /// assert!(nursery.try_reserve().is_none());
+    /// drop(slot);
+    /// assert!(nursery.try_reserve().is_some());
+    /// ```
+    pub fn try_reserve(&self) -> Option<Slot<'_, 'ex, E>> {
+        try_reserve(&self.shared, true).unwrap_or(None)
     }
 
     /// Returns a future that resolves once the nursery has been cancelled, for any reason

@@ -231,7 +231,7 @@ where
             *this.body_cancelled = end.cancelled;
             *this.waker = None;
             // The owner failed: its error or panic cancels the nursery whatever its policy.
-            nursery.shared().fail(end);
+            nursery.shared().fail_owner(end);
             core.finish(*this.id, *this.key, false, *this.seen_cancels);
         }
 

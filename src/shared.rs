@@ -6,6 +6,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 use crate::child::End;
 use crate::core::{drop_quietly, CancelReason, Core};
 use crate::executor::ExecutorRef;
+use crate::limit::Limiter;
 
 /// What the nursery, its handles and its children's wrappers share.
 pub(crate) struct Shared<'ex, E> {
@@ -13,8 +14,31 @@ pub(crate) struct Shared<'ex, E> {
     pub(crate) core: Arc<Core>,
     /// Where children are spawned.
     pub(crate) executor: ExecutorRef<'ex>,
+    /// Admission under `NurseryBuilder::limit`; `None` without a limit, and then nothing in
+    /// a child's life touches it.
+    pub(crate) limiter: Option<Limiter<'ex>>,
+    /// A child's failure cancels its siblings (`NurseryBuilder::fail_fast`).
+    fail_fast: bool,
     /// The errors children returned, in order.
     errors: Mutex<Errors<E>>,
+}
+
+/// What a nursery's builder decided.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Policy {
+    /// At most this many children run at once.
+    pub(crate) limit: Option<std::num::NonZeroUsize>,
+    /// A child's failure cancels its siblings.
+    pub(crate) fail_fast: bool,
+}
+
+impl Default for Policy {
+    fn default() -> Self {
+        Policy {
+            limit: None,
+            fail_fast: true,
+        }
+    }
 }
 
 /// The errors of a nursery.
@@ -27,10 +51,12 @@ struct Errors<E> {
 
 impl<'ex, E> Shared<'ex, E> {
     /// Creates the state of an open, empty nursery.
-    pub(crate) fn new(executor: ExecutorRef<'ex>) -> Self {
+    pub(crate) fn new(executor: ExecutorRef<'ex>, policy: Policy) -> Self {
         Shared {
             core: Core::new(),
             executor,
+            limiter: policy.limit.map(Limiter::new),
+            fail_fast: policy.fail_fast,
             errors: Mutex::new(Errors {
                 list: Vec::new(),
                 taken: false,
@@ -39,9 +65,21 @@ impl<'ex, E> Shared<'ex, E> {
     }
 
     /// The one failure path: keeps a child's error and panic, and cancels the nursery if
-    /// there was either. An end with neither (returned, or cancelled) changes nothing.
+    /// there was either and the nursery fails fast. An end with neither (returned, or
+    /// cancelled) changes nothing.
     pub(crate) fn fail(&self, end: End<E>) {
-        let failed = end.error.is_some() || end.panic.is_some();
+        self.fail_as(end, self.fail_fast);
+    }
+
+    /// The failure path of a scope's body: the owner failed, which cancels the nursery
+    /// whatever its policy.
+    pub(crate) fn fail_owner(&self, end: End<E>) {
+        self.fail_as(end, true);
+    }
+
+    /// Keeps the error and panic of `end`, and cancels if `cancel` says so.
+    fn fail_as(&self, end: End<E>, cancel: bool) {
+        let failed = cancel && (end.error.is_some() || end.panic.is_some());
         if let Some(error) = end.error {
             self.record_error(error);
         }
@@ -66,6 +104,14 @@ impl<'ex, E> Shared<'ex, E> {
         };
         if let Some(error) = rejected {
             drop_quietly(error);
+        }
+    }
+
+    /// Gives a finished child's permit back, under a limit.
+    #[inline]
+    pub(crate) fn release_permit(&self) {
+        if let Some(limiter) = &self.limiter {
+            limiter.release();
         }
     }
 

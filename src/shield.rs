@@ -2,6 +2,7 @@
 
 use std::fmt;
 use std::future::Future;
+use std::time::Duration;
 
 /// Marks a child that the nursery must never cancel.
 ///
@@ -50,7 +51,10 @@ pub fn shield<F>(future: F) -> Shielded<F>
 where
     F: Future,
 {
-    Shielded { future }
+    Shielded {
+        future,
+        grace: None,
+    }
 }
 
 /// A child that the nursery never cancels: what [`shield`] returns.
@@ -61,6 +65,9 @@ where
 pub struct Shielded<F> {
     /// The child's future.
     future: F,
+    /// How long the child may go on once its nursery is cancelled; `None`: for as long as it
+    /// runs.
+    grace: Option<Duration>,
 }
 
 impl<F> Shielded<F> {
@@ -76,11 +83,62 @@ impl<F> Shielded<F> {
     pub fn into_inner(self) -> F {
         self.future
     }
+
+    /// Limits the shield to a grace period: the child is shielded until its nursery is
+    /// cancelled (for any reason, dropping the nursery included), then has `grace` more to
+    /// finish by itself. When `grace` has passed, it is cancelled like a child that was never
+    /// shielded: its future is dropped at its next await point, and its handle yields
+    /// `Err(TaskError::Cancelled)`, which is not an error at `join`.
+    ///
+    /// The grace is counted from the moment the child can first see the cancellation: when it
+    /// happens, or at the child's first poll if the child was started after it. A child waiting
+    /// for admission under a [`limit`](crate::NurseryBuilder::limit) counts its grace while it
+    /// waits, so it may be cut before it ever runs. The timer is an [`async_io::Timer`], armed
+    /// only once the nursery is cancelled, in the child's own task: it works for a child whose
+    /// nursery was dropped too.
+    ///
+    /// `grace(Duration::ZERO)` makes an ordinary, non-shielded child; a duration too large for
+    /// an `Instant` means no limit (a plain shield).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use std::time::Duration;
+    /// use async_executor::Executor;
+    /// use async_io::Timer;
+    /// use smol_nursery::{shield, Nursery, TaskError};
+    ///
+    /// let ex = Arc::new(Executor::new());
+    /// futures_lite::future::block_on(ex.run(async {
+    ///     let nursery = Nursery::<()>::new(&ex);
+    ///     let quick = nursery.start_soon(shield(async {
+    ///         Timer::after(Duration::from_millis(10)).await; // finishes inside its grace
+    ///         Ok("request done")
+    ///     }).grace(Duration::from_millis(200)));
+    ///     let slow = nursery.start_soon(shield(async {
+    ///         Timer::after(Duration::from_secs(60)).await; // cut when its grace is over
+    ///         Ok("never")
+    ///     }).grace(Duration::from_millis(50)));
+    ///     nursery.cancel();
+    ///     assert_eq!(nursery.join().await, Ok(()));
+    ///     assert_eq!(quick.await, Ok("request done"));
+    ///     assert_eq!(slow.await, Err(TaskError::Cancelled));
+    /// }));
+    /// ```
+    pub fn grace(mut self, grace: Duration) -> Self {
+        self.grace = Some(grace);
+        self
+    }
 }
 
 impl<F> fmt::Debug for Shielded<F> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Shielded").finish_non_exhaustive()
+        let mut debug = f.debug_struct("Shielded");
+        if let Some(grace) = &self.grace {
+            debug.field("grace", grace);
+        }
+        debug.finish_non_exhaustive()
     }
 }
 
@@ -111,6 +169,12 @@ pub trait IntoChild: sealed::Sealed {
     /// Splits the child into its future and whether it is shielded.
     #[doc(hidden)]
     fn into_child(self) -> (Self::Future, bool);
+
+    /// The child's grace period, if it is shielded with one.
+    #[doc(hidden)]
+    fn grace(&self) -> Option<Duration> {
+        None
+    }
 }
 
 impl<F, T, E> IntoChild for F
@@ -136,6 +200,10 @@ where
 
     fn into_child(self) -> (F, bool) {
         (self.future, true)
+    }
+
+    fn grace(&self) -> Option<Duration> {
+        self.grace
     }
 }
 

@@ -1,22 +1,26 @@
 //! Spawning: the one place that puts a child on an executor.
 //!
 //! Everything below it (the wrapper, the core, the registry) runs the same whatever the
-//! executor; everything above it (nursery, handles, `start`, slots) calls [`spawn`].
+//! executor; everything above it (nursery, handles, `start`, slots) calls [`spawn`] or
+//! [`launch`]. Here too a child is given its grace adapter and, under a limit, waits for
+//! admission.
 
+use std::future::Future;
 use std::sync::Arc;
+use std::time::Instant;
 
 use crate::child::{Child, Starter};
 use crate::error::NurseryClosed;
+use crate::grace::Graced;
+use crate::limit::Admission;
+use crate::registry::Id;
 use crate::shared::Shared;
 use crate::shield::IntoChild;
 use crate::task::TaskHandle;
 
-/// Counts and spawns a child, unless the nursery is closed. `owned` tells that the caller is
-/// the nursery's owner, which cannot race with closing; `starter` hears of the child's end
+/// Counts and launches a child, unless the nursery is closed. `owned` tells that the caller
+/// is the nursery's owner, which cannot race with closing; `starter` hears of the child's end
 /// before the nursery does.
-///
-/// If the executor has been dropped, the child is dropped without being polled (its starter
-/// hears it was cancelled) and its handle yields `Err(TaskError::Cancelled)`.
 pub(crate) fn spawn<'ex, C, E, S>(
     shared: &Arc<Shared<'ex, E>>,
     child: C,
@@ -30,20 +34,98 @@ where
     E: Send + 'ex,
     S: Starter<E> + Send + 'ex,
 {
-    let (future, shielded) = child.into_child();
     let id = if owned {
         shared.core.start_owned()
     } else {
         shared.core.start_shared()?
     };
-    let child = Child::new(future, shared.clone(), starter, id, shielded);
+    Ok(launch(shared, child, id, starter, false))
+}
+
+/// Launches a child already counted as `id`. `has_permit` tells that it holds a permit of the
+/// nursery's limit already (it comes from a slot).
+///
+/// If the executor has been dropped, the child is dropped without being polled (its starter
+/// hears it was cancelled) and its handle yields `Err(TaskError::Cancelled)`.
+pub(crate) fn launch<'ex, C, E, S>(
+    shared: &Arc<Shared<'ex, E>>,
+    child: C,
+    id: Id,
+    starter: S,
+    has_permit: bool,
+) -> TaskHandle<C::Output>
+where
+    C: IntoChild<Error = E>,
+    C::Future: Send + 'ex,
+    C::Output: Send + 'ex,
+    E: Send + 'ex,
+    S: Starter<E> + Send + 'ex,
+{
+    let grace = child.grace();
+    let (future, shielded) = child.into_child();
+    match grace {
+        // No grace at all: an ordinary child.
+        Some(grace) if grace.is_zero() => place(shared, id, starter, false, has_permit, |_| future),
+        Some(grace) if Instant::now().checked_add(grace).is_some() => {
+            let core = shared.core.clone();
+            place(shared, id, starter, true, has_permit, move |queued_at| {
+                Graced::new(future, core, id, grace, queued_at)
+            })
+        }
+        // No grace, or one too long to count: as shielded as `shielded` says.
+        _ => place(shared, id, starter, shielded, has_permit, |_| future),
+    }
+}
+
+/// Wraps the future `make` builds and spawns it, or queues it for admission under the limit.
+/// `make` gets the moment the child began to wait, if it had to.
+fn place<'ex, F, T, E, S>(
+    shared: &Arc<Shared<'ex, E>>,
+    id: Id,
+    starter: S,
+    shielded: bool,
+    has_permit: bool,
+    make: impl FnOnce(Option<Instant>) -> F,
+) -> TaskHandle<T>
+where
+    F: Future<Output = Result<T, E>> + Send + 'ex,
+    T: Send + 'ex,
+    E: Send + 'ex,
+    S: Starter<E> + Send + 'ex,
+{
+    if let (Some(limiter), false) = (&shared.limiter, has_permit) {
+        let mut state = limiter.lock();
+        if !state.try_take_for_child(limiter.limit()) {
+            // No permit: the child waits, unspawned, for the first one freed.
+            let admission = Arc::new(Admission::new());
+            let filled = admission.clone();
+            let child = Child::new(
+                make(Some(Instant::now())),
+                shared.clone(),
+                starter,
+                id,
+                shielded,
+            );
+            let owner = shared.clone();
+            state.queue(Box::new(move || {
+                let task = owner.executor.spawn(child).map(|task| task.fallible());
+                let spawned = task.is_ok();
+                // A child whose executor is gone is dropped here, returning its permit.
+                filled.fill(task.ok());
+                spawned
+            }));
+            drop(state);
+            return TaskHandle::queued(admission, shared.core.clone(), id);
+        }
+    }
+    let child = Child::new(make(None), shared.clone(), starter, id, shielded);
     match shared.executor.spawn(child) {
-        Ok(task) => Ok(TaskHandle::new(task.fallible(), shared.core.clone(), id)),
+        Ok(task) => TaskHandle::new(task.fallible(), shared.core.clone(), id),
         Err(child) => {
             // The executor is gone. Dropping the unspawned wrapper drops the child's future
             // (a panic there counts as the child's) and counts it as finished.
             drop(child);
-            Ok(TaskHandle::never_spawned())
+            TaskHandle::never_spawned()
         }
     }
 }

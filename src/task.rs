@@ -11,6 +11,7 @@ use async_executor::FallibleTask;
 
 use crate::core::{drop_quietly, Core};
 use crate::error::TaskError;
+use crate::limit::{Admission, AdmissionState};
 use crate::registry::Id;
 
 /// What a child's task returns to its [`TaskHandle`].
@@ -71,9 +72,12 @@ impl<T> Drop for Output<T> {
 /// }));
 /// ```
 pub struct TaskHandle<T> {
-    /// The executor task running the child; `None` if the child was never spawned or the
-    /// result was already returned.
+    /// The executor task running the child; `None` if the child was never spawned, is still
+    /// waiting for admission, or the result was already returned.
     task: Option<FallibleTask<Output<T>>>,
+    /// Where the task appears once a child that waits for admission under a limit is
+    /// admitted; `None` once the handle took it, and for children spawned at once.
+    admission: Option<Arc<Admission<T>>>,
     /// The nursery's core and the child's id, for `cancel` and `is_finished`; `None` if the
     /// child was never spawned.
     child: Option<(Arc<Core>, Id)>,
@@ -89,16 +93,59 @@ impl<T> TaskHandle<T> {
     pub(crate) fn new(task: FallibleTask<Output<T>>, core: Arc<Core>, id: Id) -> Self {
         TaskHandle {
             task: Some(task),
+            admission: None,
             child: Some((core, id)),
             done: false,
             requested: AtomicBool::new(false),
         }
     }
 
+    /// A handle to a child that waits for admission under a limit.
+    pub(crate) fn queued(admission: Arc<Admission<T>>, core: Arc<Core>, id: Id) -> Self {
+        TaskHandle {
+            task: None,
+            admission: Some(admission),
+            child: Some((core, id)),
+            done: false,
+            requested: AtomicBool::new(false),
+        }
+    }
+
+    /// Takes the task of an admitted child out of its admission. Returns `false` while the
+    /// child still waits (then `waker`, if given, is woken when it is admitted).
+    fn admitted(&mut self, waker: Option<&Waker>) -> bool {
+        let Some(admission) = &self.admission else {
+            return true;
+        };
+        let mut state = admission.lock();
+        match &mut *state {
+            AdmissionState::Waiting(slot) => {
+                if let Some(waker) = waker {
+                    if !slot.as_ref().is_some_and(|old| old.will_wake(waker)) {
+                        *slot = Some(waker.clone());
+                    }
+                }
+                return false;
+            }
+            AdmissionState::Spawned(_) => {
+                if let AdmissionState::Spawned(task) =
+                    std::mem::replace(&mut *state, AdmissionState::Gone)
+                {
+                    self.task = Some(task);
+                }
+            }
+            AdmissionState::Gone | AdmissionState::Detached => {}
+        }
+        drop(state);
+        self.admission = None;
+        true
+    }
+
     /// A handle to a child that was never spawned because the executor is gone.
     pub(crate) fn never_spawned() -> Self {
         TaskHandle {
             task: None,
+            admission: None,
             child: None,
             done: false,
             requested: AtomicBool::new(false),
@@ -180,6 +227,18 @@ impl<T> TaskHandle<T> {
     /// }));
     /// ```
     pub fn is_finished(&self) -> bool {
+        if let Some(admission) = &self.admission {
+            let finished = match &*admission.lock() {
+                AdmissionState::Waiting(_) | AdmissionState::Detached => false,
+                AdmissionState::Spawned(task) => task.is_finished(),
+                AdmissionState::Gone => true,
+            };
+            return finished
+                || self
+                    .child
+                    .as_ref()
+                    .is_some_and(|(core, _)| core.is_joined());
+        }
         if self.done || self.task.as_ref().map_or(true, |task| task.is_finished()) {
             return true;
         }
@@ -199,6 +258,9 @@ impl<T> Future for TaskHandle<T> {
     /// Panics if polled again after it returned `Ready`.
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         assert!(!self.done, "`TaskHandle` polled after completion");
+        if !self.admitted(Some(cx.waker())) {
+            return Poll::Pending;
+        }
         let result = match &mut self.task {
             None => Err(TaskError::Cancelled),
             Some(task) => match Pin::new(task).poll(cx) {
@@ -222,6 +284,16 @@ impl<T> Drop for TaskHandle<T> {
     fn drop(&mut self) {
         // Detach rather than drop: dropping an async-executor task cancels it, and a handle
         // must not affect its child.
+        if let Some(admission) = &self.admission {
+            let mut state = admission.lock();
+            if let AdmissionState::Waiting(_) = &*state {
+                // The task is detached when it is created; the child consumes its own
+                // cancellation request, if any, when it is first polled.
+                *state = AdmissionState::Detached;
+                return;
+            }
+        }
+        self.admitted(None);
         let Some(mut task) = self.task.take() else {
             return;
         };

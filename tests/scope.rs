@@ -6,11 +6,11 @@ mod common;
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use common::*;
 use futures_lite::future;
-use smol_nursery::{scope, shield, NurseryClosed, NurseryHandle, TaskError};
+use smol_nursery::{scope, shield, NurseryBuilder, NurseryClosed, NurseryHandle, TaskError};
 
 #[test]
 fn the_body_is_cancelled_at_its_next_await_when_a_child_fails() {
@@ -60,38 +60,40 @@ fn the_bodys_error_is_recorded_in_order_and_cancels_the_children() {
         run(threads, |ex| async move {
             let children = Counter::default();
             let forever = children.forever::<Result<(), Failure>>();
-            let order = Arc::new(Mutex::new(Vec::new()));
-            let seen = order.clone();
-            let result = scope(&ex, |n: NurseryHandle<'static, Failure>| async move {
-                let (first_done, first) = async_channel::bounded::<()>(1);
-                n.start_soon(async move {
-                    drop(first_done);
-                    Err::<(), _>(Failure("child first"))
-                })?;
-                // A shielded child whose error comes after the body's.
-                let late = n.cancelled();
-                n.start_soon(shield(async move {
-                    late.await;
-                    Err::<(), _>(Failure("shielded, after"))
-                }))?;
-                n.start_soon(forever)?;
-                let _ = first.recv().await;
-                seen.lock().unwrap().push("body");
-                Err::<(), _>(Failure("body"))
-            })
-            .await;
-            let err = result.unwrap_err();
-            // The body may have been cancelled by the first child's failure before it
-            // returned its own error; either way every recorded error is in order.
-            let errors: Vec<_> = err.errors().iter().map(|f| f.0).collect();
-            assert_eq!(errors.first(), Some(&"child first"));
-            assert_eq!(errors.last(), Some(&"shielded, after"));
-            if order.lock().unwrap().is_empty() {
-                assert_eq!(errors.len(), 2);
-            } else {
-                assert_eq!(errors, ["child first", "body", "shielded, after"]);
-            }
-            assert_eq!(children.alive(), 0);
+            // Without fail-fast, the first child's error cancels nothing, so the order of the
+            // three errors is fixed; the body's own error still cancels the nursery.
+            let result = NurseryBuilder::new()
+                .fail_fast(false)
+                .scope(&ex, |n: NurseryHandle<'static, Failure>| async move {
+                    let first = n.start_soon(async { Err::<(), _>(Failure("child first")) })?;
+                    let late = n.cancelled();
+                    n.start_soon(shield(async move {
+                        late.await;
+                        Err::<(), _>(Failure("shielded, after"))
+                    }))?;
+                    n.start_soon(forever)?;
+                    assert_eq!(first.await, Err(TaskError::Failed));
+                    assert!(
+                        !n.is_cancelled(),
+                        "fail_fast(false): a child's error cancels nothing"
+                    );
+                    Err::<(), _>(Failure("body"))
+                })
+                .await;
+            let errors: Vec<_> = result.unwrap_err().into_errors();
+            assert_eq!(
+                errors,
+                [
+                    Failure("child first"),
+                    Failure("body"),
+                    Failure("shielded, after")
+                ]
+            );
+            assert_eq!(
+                children.alive(),
+                0,
+                "the body's error cancelled the children"
+            );
         });
     }
 }
@@ -247,9 +249,12 @@ fn a_scope_waits_for_its_children_and_returns_the_bodys_value() {
             let finished = Count::default();
             let count = finished.clone();
             let value = scope(&ex, |n| async move {
+                let (go, gate) = async_channel::bounded::<()>(1);
                 for _ in 0..10 {
                     let count = count.clone();
+                    let gate = gate.clone();
                     n.start_soon(async move {
+                        let _ = gate.recv().await;
                         sleep(5).await;
                         count.bump();
                         Ok::<_, ()>(())
@@ -257,6 +262,7 @@ fn a_scope_waits_for_its_children_and_returns_the_bodys_value() {
                     .unwrap();
                 }
                 assert_eq!(n.len(), 11, "the body counts in len()");
+                drop(go);
                 Ok("done")
             })
             .await;

@@ -100,6 +100,7 @@ impl Core {
             return;
         }
         inner.cancel = Some(reason);
+        inner.cancelled_at = Some(std::time::Instant::now());
         // ORDERING: Release publishes `inner.cancel`; see `stop_requested`.
         self.flags.fetch_or(CANCELLED, Ordering::Release);
         let wakers = inner.registry.drain_unshielded();

@@ -95,6 +95,8 @@ struct Inner {
     registry: Registry,
     /// Why the nursery was cancelled, if it was (invariant 3).
     cancel: Option<CancelReason>,
+    /// When it was cancelled: graced children count their grace from then.
+    cancelled_at: Option<std::time::Instant>,
     /// The armed deadline, if any. Dropped when it fires or when the nursery closes.
     deadline: Option<Deadline>,
     /// Set when the deadline fired: the budget it had.
@@ -119,6 +121,7 @@ impl Core {
             inner: Mutex::new(Inner {
                 registry: Registry::default(),
                 cancel: None,
+                cancelled_at: None,
                 deadline: None,
                 fired: None,
                 timed_out: None,
@@ -338,6 +341,19 @@ impl Core {
         if let Some(panic) = panic {
             drop_quietly(panic);
         }
+    }
+
+    /// A listener for the nursery's cancellation or closing.
+    pub(crate) fn stopped_listener(&self) -> EventListener {
+        self.stopped.listen()
+    }
+
+    /// When the nursery was cancelled, if it was.
+    pub(crate) fn cancelled_at(&self) -> Option<std::time::Instant> {
+        if !self.is_cancelled() {
+            return None;
+        }
+        self.lock().cancelled_at
     }
 
     /// Returns `true` if every child has finished.

@@ -1,4 +1,6 @@
-//! Rules 9 and 10: starting into a cancelled nursery, and into a closed one.
+//! Starting children into a cancelled nursery, where a plain child never runs, and into a
+//! closed one (after `join` returned or the nursery was dropped), where
+//! `NurseryHandle::start_soon` returns `NurseryClosed` and drops the future without polling it.
 
 mod common;
 

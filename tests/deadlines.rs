@@ -1,4 +1,6 @@
-//! Rule 6: deadlines on `async_io::Timer`.
+//! Deadlines (`cancel_after`, `cancel_at`) on an `async_io::Timer`: when one passes while a
+//! child is unfinished, the nursery is cancelled and `join` reports a timeout; the earliest
+//! deadline wins; one that does not fire costs nothing at `join`; no duration panics.
 //!
 //! Not under Miri: deadlines need async-io's reactor, which needs `timerfd_create`.
 #![cfg(not(miri))]

@@ -184,15 +184,3 @@ fn a_deadline_after_an_explicit_cancel_still_reports_a_running_child() {
         );
     });
 }
-
-#[test]
-fn many_nurseries_with_deadlines_do_not_leak_timers() {
-    run(2, |ex| async move {
-        for _ in 0..200 {
-            let nursery = Nursery::<()>::new(&ex);
-            nursery.cancel_after(Duration::from_secs(3600));
-            nursery.start_soon(async { Ok(()) });
-            nursery.join().await.unwrap();
-        }
-    });
-}

@@ -1,4 +1,8 @@
-//! The public contract (`API.md`), checked as code: names, signatures, and trait bounds.
+//! The public API checked as code: the exported names, the signature of each public method
+//! (written out as type annotations, so that a changed signature fails to compile), the traits
+//! users rely on (`Send`, `Sync`, `Debug`, `Clone`, `Copy`, `Error`), the three variants of
+//! `TaskError`, and the `Debug` output. Each method is also called once and does what the crate
+//! documentation says.
 
 mod common;
 
@@ -40,7 +44,7 @@ fn public_types_have_the_promised_traits() {
 static EX: Executor<'static> = Executor::new();
 
 #[test]
-fn the_contract_compiles_and_works_as_written() {
+fn the_public_api_compiles_and_works_as_documented() {
     watchdog(|| {
         // A 'static executor.
         let n = Nursery::new(&EX);

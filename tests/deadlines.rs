@@ -1,4 +1,6 @@
-//! Rule 6: deadlines on `async_io::Timer`.
+//! Deadlines (`cancel_after`, `cancel_at`) on an `async_io::Timer`: when one passes while a
+//! child is unfinished, the nursery is cancelled and `join` reports a timeout; the earliest
+//! deadline wins; one that does not fire costs nothing at `join`; no duration panics.
 //!
 //! Not under Miri: deadlines need async-io's reactor, which needs `timerfd_create`.
 #![cfg(not(miri))]
@@ -180,17 +182,5 @@ fn a_deadline_after_an_explicit_cancel_still_reports_a_running_child() {
             err.is_timeout(),
             "the deadline passed while the shielded child ran"
         );
-    });
-}
-
-#[test]
-fn many_nurseries_with_deadlines_do_not_leak_timers() {
-    run(2, |ex| async move {
-        for _ in 0..200 {
-            let nursery = Nursery::<()>::new(&ex);
-            nursery.cancel_after(Duration::from_secs(3600));
-            nursery.start_soon(async { Ok(()) });
-            nursery.join().await.unwrap();
-        }
     });
 }

@@ -1,4 +1,6 @@
-//! Rule 8: dropping the nursery, the join future, a handle, or the executor.
+//! Dropping things: dropping the nursery or its `join` future cancels the plain children and
+//! leaves the shielded ones running, detached; dropping a task handle does nothing to its
+//! child; dropping the executor drops every child, and `join` and the handles still resolve.
 
 mod common;
 

@@ -1,4 +1,5 @@
-//! Rule 3: `join` reports every error, in the order they happened.
+//! `join` reports every `Err` a child returned, once each and in the order they happened,
+//! shielded children's errors and errors that arrive after the nursery was cancelled included.
 
 mod common;
 

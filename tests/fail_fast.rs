@@ -1,4 +1,5 @@
-//! Rule 2: a child's `Err` or panic cancels every non-shielded sibling at once.
+//! Failing fast: a child's `Err` or panic cancels every non-shielded sibling at once, whether
+//! or not the owner is awaiting `join` at that moment.
 
 mod common;
 

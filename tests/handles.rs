@@ -1,4 +1,6 @@
-//! Rule 11: task handles.
+//! Task handles: a handle yields its child's value, or `Cancelled`, `Failed` or `Panicked`;
+//! it is finished once `join` has returned; cancelling through it stops that one child (even a
+//! shielded one) and is not an error of the nursery.
 
 mod common;
 

@@ -1,4 +1,5 @@
-//! Rule 1: `join` returns only when every child has finished and its future is dropped.
+//! `join` returns only when every child has finished and its future has been dropped, so no
+//! child code runs after it; an empty nursery joins at once.
 
 mod common;
 

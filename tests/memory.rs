@@ -1,4 +1,5 @@
-//! Rule 13: a long-lived nursery releases each child when it finishes.
+//! A long-lived nursery releases what it keeps for a child as soon as that child finishes:
+//! its memory follows the peak number of unfinished children, not the number ever started.
 //!
 //! A counting global allocator measures the bytes in use while one nursery receives many
 //! batches of short children: the amount must not grow with the number of children started.

@@ -1,5 +1,6 @@
-//! Rule 4: a panicking child is a failure; `join` resumes the first panic after every child
-//! finished; a panic while a child's future is dropped is that child's panic, never an abort.
+//! A panicking child is a failure like an `Err`: its siblings are cancelled, and `join`
+//! resumes the first panic once every child has finished. A destructor that panics while a
+//! child's future is dropped is that child's panic, never an abort of the process.
 
 mod common;
 

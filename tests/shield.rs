@@ -1,4 +1,6 @@
-//! Rule 7: a shielded child is never cancelled by the nursery, and `join` waits for it.
+//! A shielded child is never cancelled by the nursery (not by a sibling's failure, `cancel`,
+//! the deadline, or dropping the nursery), and `join` waits for it; its own errors and panics
+//! are reported, and only its own task handle can cancel it.
 
 mod common;
 

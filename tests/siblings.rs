@@ -1,4 +1,6 @@
-//! Rule 12: children start siblings through a `NurseryHandle`; nurseries nest.
+//! Children start siblings through a `NurseryHandle`, and `join` waits for those too;
+//! nurseries nest, a nested nursery's failure is its owner child's error, and cancelling the
+//! outer nursery drops the inner one with its child.
 
 mod common;
 

@@ -9,7 +9,15 @@
 //! a child is reported exactly once. At the end of the round, every shielded child must have
 //! run to its end (unless its own handle cancelled it), and no child future may be left.
 //!
-//! - `STRESS_SEED=<n>` runs that one seed (the failure message prints it);
+//! Besides its random tree, every round runs a small scripted part (`Planner::rare_scenarios`)
+//! that makes sure of the scenarios the random trees produce too rarely to count on: a nursery
+//! dropped mid-way, a sibling it refuses, and a timeout (under Miri, whose run is short, an
+//! error and a panic too). At the end, every scenario the summary counts must have happened on
+//! every thread count, or the test fails and names it. Errors and panics are left to the random
+//! trees, so a change that made the rounds trivial would fail the test.
+//!
+//! - `STRESS_SEED=<n>` runs that one seed (the failure message prints it); one seed need not
+//!   show every scenario;
 //! - `STRESS_ROUNDS=<n>` sets the rounds per thread count (default 400; 2 under Miri);
 //! - `STRESS_SOAK_SECS=<s>` keeps running fresh seeds for that long: the long soak.
 
@@ -19,7 +27,6 @@ use std::collections::HashMap;
 use std::future::Future;
 use std::panic::AssertUnwindSafe;
 use std::pin::Pin;
-use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{mpsc, Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -70,6 +77,8 @@ enum Step {
     CancelSibling(usize),
     CancelSelf,
     CancelNursery,
+    /// Waits until the nursery is closed, then starts this sibling, which must be refused.
+    StartAfterClose(ChildPlan),
 }
 
 /// What one child does.
@@ -77,6 +86,8 @@ enum Step {
 struct ChildPlan {
     id: u32,
     shielded: bool,
+    /// Left out of the nursery's table of handles, so that no sibling cancels it.
+    hidden: bool,
     steps: Vec<Step>,
     end: End,
 }
@@ -89,6 +100,16 @@ struct NurseryPlan {
     deadline_ms: Option<u64>,
     foreign_cancel_ms: Option<u64>,
     drop_after_ms: Option<u64>,
+    /// What `join` must report, for the nurseries of `Planner::rare_scenarios`.
+    expect: Option<Expect>,
+}
+
+/// What `join` of a scripted nursery must report.
+#[derive(Clone, Copy, Debug)]
+enum Expect {
+    Timeout,
+    Error,
+    Panic,
 }
 
 /// Builds random plans with unique ids.
@@ -111,7 +132,10 @@ impl Planner {
         } else {
             1 + self.rng.below(4)
         };
-        let children = (0..count).map(|_| self.child(depth)).collect();
+        let mut children: Vec<_> = (0..count).map(|_| self.child(depth)).collect();
+        if depth == 0 {
+            children.push(self.rare_scenarios());
+        }
         NurseryPlan {
             id,
             children,
@@ -119,6 +143,79 @@ impl Planner {
             deadline_ms: (self.rng.percent(20) && !cfg!(miri)).then(|| self.rng.below(15)),
             foreign_cancel_ms: self.rng.percent(10).then(|| self.rng.below(10)),
             drop_after_ms: self.rng.percent(10).then(|| self.rng.below(10)),
+            expect: None,
+        }
+    }
+
+    /// A child that makes sure the round has the scenarios random trees produce too rarely
+    /// to be counted on: a nursery dropped before its `join` finished, a sibling refused by
+    /// it, and (outside Miri) a timeout. Under Miri, which runs only two rounds per thread
+    /// count, an error and a panic reported by `join` are made sure of too. The child is
+    /// shielded and hidden from its siblings, so that neither the random tree nor its
+    /// nursery's fate can cut it short, and it runs small nested nurseries one after another:
+    ///
+    /// - one whose only child is shielded and waits until the nursery is closed, so its `join`
+    ///   cannot finish and always loses the race against the drop timer; once the nursery is
+    ///   dropped, that child starts a sibling, which must be refused;
+    /// - one with a 1 ms deadline and a child that sleeps for a minute, so the deadline fires
+    ///   while the child is unfinished and `join` must report a timeout;
+    /// - under Miri, one whose child returns `Err` and one whose child panics.
+    ///
+    /// Each of them is checked as it happens: a refused start that is accepted, or a `join`
+    /// that does not report what it must, is a violation.
+    fn rare_scenarios(&mut self) -> ChildPlan {
+        let plain = |id, steps, end| ChildPlan {
+            id,
+            shielded: false,
+            hidden: false,
+            steps,
+            end,
+        };
+        let scripted = |id, children, deadline_ms, drop_after_ms, expect| NurseryPlan {
+            id,
+            children,
+            deadline_ms,
+            foreign_cancel_ms: None,
+            drop_after_ms,
+            expect,
+        };
+        let refused = plain(self.id(), Vec::new(), End::Ok);
+        let late_starter = ChildPlan {
+            shielded: true,
+            ..plain(self.id(), vec![Step::StartAfterClose(refused)], End::Ok)
+        };
+        let mut steps = vec![Step::Nested(scripted(
+            self.id(),
+            vec![late_starter],
+            None,
+            Some(0),
+            None,
+        ))];
+        if !cfg!(miri) {
+            let sleeper = plain(self.id(), vec![Step::Sleep(60_000)], End::Ok);
+            steps.push(Step::Nested(scripted(
+                self.id(),
+                vec![sleeper],
+                Some(1),
+                None,
+                Some(Expect::Timeout),
+            )));
+        } else {
+            for (end, expect) in [(End::Err, Expect::Error), (End::Panic, Expect::Panic)] {
+                let child = plain(self.id(), Vec::new(), end);
+                steps.push(Step::Nested(scripted(
+                    self.id(),
+                    vec![child],
+                    None,
+                    None,
+                    Some(expect),
+                )));
+            }
+        }
+        ChildPlan {
+            shielded: true,
+            hidden: true,
+            ..plain(self.id(), steps, End::Ok)
         }
     }
 
@@ -155,6 +252,7 @@ impl Planner {
         ChildPlan {
             id,
             shielded,
+            hidden: false,
             steps,
             end,
         }
@@ -201,6 +299,78 @@ struct Stats {
     timeouts: u64,
     dropped: u64,
     refused: u64,
+}
+
+impl Stats {
+    fn add(&mut self, other: Stats) {
+        self.nurseries += other.nurseries;
+        self.children += other.children;
+        self.errors += other.errors;
+        self.panics += other.panics;
+        self.timeouts += other.timeouts;
+        self.dropped += other.dropped;
+        self.refused += other.refused;
+    }
+
+    /// What `Planner::rare_scenarios` adds to the scenario counts of `rounds` rounds (each of
+    /// them is checked as it happens).
+    fn rare_scenarios(rounds: u64) -> Stats {
+        let (miri, not_miri) = if cfg!(miri) { (rounds, 0) } else { (0, rounds) };
+        Stats {
+            errors: miri,
+            panics: miri,
+            timeouts: not_miri,
+            dropped: rounds,
+            refused: rounds,
+            ..Stats::default()
+        }
+    }
+
+    fn minus(self, other: Stats) -> Stats {
+        Stats {
+            nurseries: self.nurseries.saturating_sub(other.nurseries),
+            children: self.children.saturating_sub(other.children),
+            errors: self.errors.saturating_sub(other.errors),
+            panics: self.panics.saturating_sub(other.panics),
+            timeouts: self.timeouts.saturating_sub(other.timeouts),
+            dropped: self.dropped.saturating_sub(other.dropped),
+            refused: self.refused.saturating_sub(other.refused),
+        }
+    }
+
+    /// Every scenario a run must have shown, with its count. Deadlines need async-io's
+    /// reactor, which Miri cannot run: there are no timeouts under Miri.
+    fn scenarios(&self) -> Vec<(&'static str, u64)> {
+        let mut scenarios = vec![
+            ("a nursery", self.nurseries),
+            ("a child", self.children),
+            ("an error reported by join", self.errors),
+            ("a panic resumed by join", self.panics),
+            ("a nursery dropped before its join finished", self.dropped),
+            ("a sibling refused by a dropped nursery", self.refused),
+        ];
+        if !cfg!(miri) {
+            scenarios.push(("a timeout reported by join", self.timeouts));
+        }
+        scenarios
+    }
+}
+
+impl std::fmt::Display for Stats {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{} nurseries, {} children, {} errors reported, {} panics resumed, {} timeouts, \
+             {} nurseries dropped mid-way, {} siblings refused by dropped nurseries",
+            self.nurseries,
+            self.children,
+            self.errors,
+            self.panics,
+            self.timeouts,
+            self.dropped,
+            self.refused
+        )
+    }
 }
 
 impl Ledger {
@@ -276,11 +446,13 @@ type Table = Arc<Mutex<Vec<(u32, TaskHandle<()>)>>>;
 
 type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send + 'static>>;
 
-/// Starts a child described by `plan` in the context's nursery.
-fn start(ctx: &Ctx, plan: ChildPlan) {
+/// Starts a child described by `plan` in the context's nursery; returns whether the nursery
+/// accepted it.
+fn start(ctx: &Ctx, plan: ChildPlan) -> bool {
     let mut table = ctx.table.lock().unwrap();
     let index = table.len();
     let shielded = plan.shielded;
+    let hidden = plan.hidden;
     let id = plan.id;
     let future = child(ctx.clone(), plan, index);
     ctx.ledger.with(|l| l.starting.push(id));
@@ -291,10 +463,18 @@ fn start(ctx: &Ctx, plan: ChildPlan) {
     };
     ctx.ledger.with(|l| l.starting.retain(|&s| s != id));
     match handle {
-        Ok(handle) => table.push((id, handle)),
+        Ok(handle) => {
+            if !hidden {
+                table.push((id, handle));
+            }
+            true
+        }
         // Only a dropped nursery refuses a running child's sibling: `join` waits for every
         // running child before it closes the nursery.
-        Err(_closed) => ctx.ledger.with(|l| l.stats.refused += 1),
+        Err(_closed) => {
+            ctx.ledger.with(|l| l.stats.refused += 1);
+            false
+        }
     }
 }
 
@@ -313,7 +493,23 @@ fn child(ctx: Ctx, plan: ChildPlan, index: usize) -> BoxFuture<Result<(), u32>> 
                 Step::Sleep(ms) => common::sleep(ms).await,
                 Step::Yield(n) => common::yields(n as usize).await,
                 Step::Block(us) => std::thread::sleep(Duration::from_micros(us)),
-                Step::StartSibling(sibling) => start(&ctx, sibling),
+                Step::StartSibling(sibling) => {
+                    start(&ctx, sibling);
+                }
+                Step::StartAfterClose(sibling) => {
+                    while !ctx.handle.is_closed() {
+                        future::yield_now().await;
+                    }
+                    let sibling_id = sibling.id;
+                    if start(&ctx, sibling) {
+                        ctx.ledger.with(|l| {
+                            l.violations.push(format!(
+                                "nursery {} accepted child {sibling_id} once closed",
+                                ctx.nursery
+                            ))
+                        });
+                    }
+                }
                 Step::Nested(nested) => {
                     run_nursery(ctx.ex.clone(), ctx.ledger.clone(), nested).await
                 }
@@ -402,6 +598,18 @@ fn run_nursery(
             return;
         };
         ledger.with(|l| {
+            let reported = match plan.expect {
+                None => true,
+                Some(Expect::Timeout) => matches!(&outcome, Ok(Err(err)) if err.is_timeout()),
+                Some(Expect::Error) => matches!(&outcome, Ok(Err(err)) if !err.errors().is_empty()),
+                Some(Expect::Panic) => matches!(&outcome, Err(panic) if panic.is::<PlannedPanic>()),
+            };
+            if !reported {
+                l.violations.push(format!(
+                    "nursery {id}: join did not report the expected {:?}",
+                    plan.expect
+                ));
+            }
             let alive = l.alive.get(&id).copied().unwrap_or(0);
             if alive != 0 {
                 l.violations.push(format!(
@@ -523,47 +731,59 @@ fn random_trees_keep_every_guarantee() {
     quiet_planned_panics();
     let budget = if cfg!(miri) { 2 } else { 12 };
     let started = Instant::now();
-    let mut total = Stats::default();
-    let mut rounds = 0u64;
-    let mut add = |stats: Stats| {
-        total.nurseries += stats.nurseries;
-        total.children += stats.children;
-        total.errors += stats.errors;
-        total.panics += stats.panics;
-        total.timeouts += stats.timeouts;
-        total.dropped += stats.dropped;
-        total.refused += stats.refused;
+    // What the rounds did, per thread count (in the order of `common::THREADS`).
+    let mut per_threads = [Stats::default(); 3];
+    let mut rounds = [0u64; 3];
+    let mut play = |seed: u64, slot: usize| {
+        per_threads[slot].add(round(seed, common::THREADS[slot], budget));
+        rounds[slot] += 1;
     };
-    if let Some(seed) = env("STRESS_SEED") {
-        for threads in common::THREADS {
-            add(round(seed, threads, budget));
-            rounds += 1;
+    let single_seed = env("STRESS_SEED");
+    if let Some(seed) = single_seed {
+        for slot in 0..common::THREADS.len() {
+            play(seed, slot);
         }
     } else if let Some(secs) = env("STRESS_SOAK_SECS") {
-        let seeds = AtomicU32::new(0);
+        let mut seed = 1_000_000;
         while started.elapsed() < Duration::from_secs(secs) {
-            let seed = u64::from(seeds.fetch_add(1, Ordering::Relaxed)) + 1_000_000;
-            add(round(seed, common::THREADS[(seed % 3) as usize], budget));
-            rounds += 1;
+            play(seed, (seed % 3) as usize);
+            seed += 1;
         }
     } else {
-        let per_threads = env("STRESS_ROUNDS").unwrap_or(if cfg!(miri) { 2 } else { 400 });
-        for threads in common::THREADS {
-            for seed in 0..per_threads {
-                add(round(seed * 7 + threads as u64, threads, budget));
-                rounds += 1;
+        let rounds_each = env("STRESS_ROUNDS").unwrap_or(if cfg!(miri) { 2 } else { 400 });
+        for (slot, threads) in common::THREADS.into_iter().enumerate() {
+            for seed in 0..rounds_each {
+                play(seed * 7 + threads as u64, slot);
             }
         }
     }
+    let elapsed = started.elapsed();
+    for (slot, threads) in common::THREADS.into_iter().enumerate() {
+        let (stats, rounds) = (per_threads[slot], rounds[slot]);
+        let random = stats.minus(Stats::rare_scenarios(rounds));
+        println!(
+            "stress on {threads} threads: {rounds} rounds: {stats}; the random trees alone: \
+             {} errors, {} panics, {} timeouts, {} dropped, {} refused",
+            random.errors, random.panics, random.timeouts, random.dropped, random.refused
+        );
+    }
     println!(
-        "stress: {rounds} rounds in {:.1?}: {} nurseries, {} children, {} errors reported, {} panics resumed, {} timeouts, {} nurseries dropped mid-way, {} siblings refused by dropped nurseries",
-        started.elapsed(),
-        total.nurseries,
-        total.children,
-        total.errors,
-        total.panics,
-        total.timeouts,
-        total.dropped,
-        total.refused
+        "stress: {} rounds in {elapsed:.1?}",
+        rounds.iter().sum::<u64>()
     );
+    if single_seed.is_some() {
+        // One seed cannot show every scenario: it only reproduces a failure.
+        return;
+    }
+    for (slot, threads) in common::THREADS.into_iter().enumerate() {
+        let stats = per_threads[slot];
+        for (scenario, count) in stats.scenarios() {
+            assert!(
+                count > 0,
+                "stress on {threads} threads: no round had {scenario} ({} rounds: {stats}); \
+                 the rounds no longer exercise that scenario",
+                rounds[slot]
+            );
+        }
+    }
 }

@@ -1,4 +1,5 @@
-//! Rule 14: executors run by several threads.
+//! Executors run by several threads: children finish on any of them, and the nursery may be
+//! cancelled or given children from threads outside the executor.
 
 mod common;
 

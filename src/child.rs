@@ -102,8 +102,8 @@ pin_project! {
             let panic = catch_unwind(AssertUnwindSafe(|| future.set(None))).err();
             let end = End { error: None, cancelled: panic.is_none(), panic };
             report(this.shared, this.starter, end);
-            this.shared.release_permit();
             this.shared.core.finish(*this.id, *this.key, *this.shielded, *this.seen_cancels);
+            this.shared.release_permit();
         }
     }
 }
@@ -216,12 +216,13 @@ where
     }
     report(this.shared, this.starter, end);
     *this.finished = true;
-    // Under a limit, the permit passes to the next waiting child before this one counts as
-    // finished, so `join` never sees the nursery empty while a child waits.
-    this.shared.release_permit();
     this.shared
         .core
         .finish(*this.id, *this.key, *this.shielded, *this.seen_cancels);
+    // Under a limit, the permit passes on only once this child no longer counts, so that
+    // `len()` never exceeds the limit. `join` cannot close meanwhile: a waiting child counts
+    // as unfinished, and the permit goes to it first.
+    this.shared.release_permit();
     Output::new(result)
 }
 

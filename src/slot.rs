@@ -103,10 +103,10 @@ impl<'a, 'ex, E> Slot<'a, 'ex, E> {
 
 impl<E> Drop for Slot<'_, '_, E> {
     fn drop(&mut self) {
-        self.shared.release_permit();
         self.shared
             .core
             .finish(self.id, None, false, self.seen_cancels);
+        self.shared.release_permit();
     }
 }
 

@@ -206,6 +206,6 @@ impl NurseryBuilder {
         F: FnOnce(NurseryHandle<'ex, E>) -> Fut,
         Fut: Future<Output = Result<T, E>>,
     {
-        Scope::new(self.build(executor), body)
+        Scope::new(self.build(executor), body, std::panic::Location::caller())
     }
 }

@@ -10,7 +10,7 @@ use pin_project_lite::pin_project;
 
 use crate::core::{drop_quietly, Panic};
 use crate::error::TaskError;
-use crate::registry::{Id, Key};
+use crate::registry::{Id, Key, Site};
 use crate::shared::Shared;
 use crate::task::Output;
 
@@ -80,6 +80,8 @@ pin_project! {
         seen_cancels: u32,
         // Nursery-wide cancellation does not apply.
         shielded: bool,
+        // Where the child was started, for snapshots.
+        site: Site,
         // The child's key in the nursery's registry, once its waker is there.
         key: Option<Key>,
         // The child's future is dropped and it is counted as finished: nothing is left to do.
@@ -116,6 +118,7 @@ impl<'ex, F, E, S: Starter<E>> Child<'ex, F, E, S> {
         starter: S,
         id: Id,
         shielded: bool,
+        site: Site,
     ) -> Self {
         let seen_cancels = shared.core.handle_cancels();
         Child {
@@ -125,6 +128,7 @@ impl<'ex, F, E, S: Starter<E>> Child<'ex, F, E, S> {
             id,
             seen_cancels,
             shielded,
+            site,
             key: None,
             finished: false,
         }
@@ -153,10 +157,14 @@ where
             // async-task never polls a task again once it returned `Ready`.
             None => return Poll::Pending,
         };
-        let outcome = match catch_unwind(AssertUnwindSafe(|| future.poll(cx))) {
+        // Nurseries created during this poll have this nursery as their parent.
+        let polled = crate::tree::enter(core, *this.id, || {
+            catch_unwind(AssertUnwindSafe(|| future.poll(cx)))
+        });
+        let outcome = match polled {
             Ok(Poll::Pending) => {
                 if this.key.is_none() {
-                    match core.register(*this.id, cx.waker(), *this.shielded) {
+                    match core.register(*this.id, cx.waker(), *this.shielded, *this.site) {
                         Some(key) => *this.key = Some(key),
                         None => return Poll::Ready(end(this, Outcome::Cancelled)),
                     }

@@ -1,6 +1,7 @@
 //! Handles that start children from anywhere.
 
 use std::fmt;
+use std::panic::Location;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -86,6 +87,7 @@ impl<'ex, E> NurseryHandle<'ex, E> {
     ///     assert_eq!(handle.start_soon(async { Ok(6) }).unwrap_err(), NurseryClosed);
     /// }));
     /// ```
+    #[track_caller]
     pub fn start_soon<C>(&self, child: C) -> Result<TaskHandle<C::Output>, NurseryClosed>
     where
         C: IntoChild<Error = E>,
@@ -93,7 +95,7 @@ impl<'ex, E> NurseryHandle<'ex, E> {
         C::Output: Send + 'ex,
         E: Send + 'ex,
     {
-        spawn(&self.shared, child, false, NoStarter)
+        spawn(&self.shared, child, false, NoStarter, Location::caller())
     }
 
     /// Starts a child that says when it is ready, and waits until it does, as
@@ -135,6 +137,7 @@ impl<'ex, E> NurseryHandle<'ex, E> {
     ///     assert!(matches!(late, Err(StartError::Closed)));
     /// }));
     /// ```
+    #[track_caller]
     pub fn start<V, F, C>(&self, make: F) -> Start<V, C::Output, E>
     where
         F: FnOnce(Ready<V>) -> C,
@@ -144,7 +147,7 @@ impl<'ex, E> NurseryHandle<'ex, E> {
         E: Send + 'ex,
         V: Send + 'ex,
     {
-        Start::new(&self.shared, make, false)
+        Start::new(&self.shared, make, false, Location::caller())
     }
 
     /// Waits for room under the nursery's limit and reserves it, as
@@ -202,6 +205,42 @@ impl<'ex, E> NurseryHandle<'ex, E> {
     /// ```
     pub fn try_reserve(&self) -> Result<Option<Slot<'_, 'ex, E>>, NurseryClosed> {
         try_reserve(&self.shared, false)
+    }
+
+    /// Returns the state of the nursery's tree: its unfinished children that have been
+    /// polled (where each was started, whether it is shielded or in its grace period, for
+    /// about how long it has run), the nurseries opened inside them and those it adopted,
+    /// recursively. See [`Snapshot`](crate::Snapshot).
+    ///
+    /// Each nursery's part is copied at one moment, under its lock, which a child holds only
+    /// for as long as such a copy takes; nothing is recorded for snapshots until one is asked
+    /// for, beyond where each child was started.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use std::time::Duration;
+    /// use async_executor::Executor;
+    /// use smol_nursery::Nursery;
+    ///
+    /// let ex = Arc::new(Executor::new());
+    /// futures_lite::future::block_on(ex.run(async {
+    ///     let nursery = Nursery::<()>::new(&ex);
+    ///     nursery.start_soon(async {
+    ///         async_io::Timer::after(Duration::from_millis(20)).await;
+    ///         Ok(())
+    ///     });
+    ///     async_io::Timer::after(Duration::from_millis(5)).await;
+    ///     let snapshot = nursery.handle().snapshot();
+    ///     assert_eq!(snapshot.children().len(), 1);
+    ///     assert!(snapshot.children()[0].location().file().ends_with(".rs"));
+    ///     println!("{snapshot}"); // nursery: 1 unfinished / #0 src/main.rs:9:15, running for ...
+    ///     nursery.join().await.unwrap();
+    /// }));
+    /// ```
+    pub fn snapshot(&self) -> crate::Snapshot {
+        self.shared.core.snapshot()
     }
 
     /// Returns a future that resolves once the nursery has been cancelled, for any reason

@@ -192,6 +192,7 @@
 
 mod builder;
 mod child;
+mod clock;
 mod core;
 mod error;
 mod executor;
@@ -204,9 +205,11 @@ mod scope;
 mod shared;
 mod shield;
 mod slot;
+mod snapshot;
 mod spawn;
 mod start;
 mod task;
+mod tree;
 
 pub use crate::builder::NurseryBuilder;
 pub use crate::core::Cancelled;
@@ -217,5 +220,6 @@ pub use crate::nursery::Nursery;
 pub use crate::scope::{scope, Scope};
 pub use crate::shield::{shield, IntoChild, Shielded};
 pub use crate::slot::{Reserve, Slot};
+pub use crate::snapshot::{CancelCause, ChildSnapshot, Snapshot};
 pub use crate::start::{Ready, Start, StartError};
 pub use crate::task::TaskHandle;

@@ -1,7 +1,7 @@
 //! The nursery: the owner of a group of children.
 
 use std::fmt;
-use std::panic::resume_unwind;
+use std::panic::{resume_unwind, Location};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -143,6 +143,7 @@ impl<'ex, E> Nursery<'ex, E> {
     ///     assert_eq!(shielded.await.unwrap(), "shielded");
     /// }));
     /// ```
+    #[track_caller]
     pub fn start_soon<C>(&self, child: C) -> TaskHandle<C::Output>
     where
         C: IntoChild<Error = E>,
@@ -150,7 +151,7 @@ impl<'ex, E> Nursery<'ex, E> {
         C::Output: Send + 'ex,
         E: Send + 'ex,
     {
-        match spawn(&self.shared, child, true, NoStarter) {
+        match spawn(&self.shared, child, true, NoStarter, Location::caller()) {
             Ok(handle) => handle,
             // Unreachable: only `join` and `Drop` close the nursery, and both consume it.
             Err(_closed) => TaskHandle::never_spawned(),
@@ -449,6 +450,7 @@ impl<'ex, E> Nursery<'ex, E> {
     ///     assert_eq!(server.await.unwrap(), "served one client");
     /// }));
     /// ```
+    #[track_caller]
     pub fn start<V, F, C>(&self, make: F) -> Start<V, C::Output, E>
     where
         F: FnOnce(Ready<V>) -> C,
@@ -458,7 +460,7 @@ impl<'ex, E> Nursery<'ex, E> {
         E: Send + 'ex,
         V: Send + 'ex,
     {
-        Start::new(&self.shared, make, true)
+        Start::new(&self.shared, make, true, Location::caller())
     }
 
     /// Waits for room under the nursery's [`limit`](crate::NurseryBuilder::limit), then
@@ -522,6 +524,42 @@ impl<'ex, E> Nursery<'ex, E> {
     /// ```
     pub fn try_reserve(&self) -> Option<Slot<'_, 'ex, E>> {
         try_reserve(&self.shared, true).unwrap_or(None)
+    }
+
+    /// Returns the state of the nursery's tree: its unfinished children that have been
+    /// polled (where each was started, whether it is shielded or in its grace period, for
+    /// about how long it has run), the nurseries opened inside them and those it adopted,
+    /// recursively. See [`Snapshot`](crate::Snapshot).
+    ///
+    /// Each nursery's part is copied at one moment, under its lock, which a child holds only
+    /// for as long as such a copy takes; nothing is recorded for snapshots until one is asked
+    /// for, beyond where each child was started.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use std::time::Duration;
+    /// use async_executor::Executor;
+    /// use smol_nursery::Nursery;
+    ///
+    /// let ex = Arc::new(Executor::new());
+    /// futures_lite::future::block_on(ex.run(async {
+    ///     let nursery = Nursery::<()>::new(&ex);
+    ///     nursery.start_soon(async {
+    ///         async_io::Timer::after(Duration::from_millis(20)).await;
+    ///         Ok(())
+    ///     });
+    ///     async_io::Timer::after(Duration::from_millis(5)).await;
+    ///     let snapshot = nursery.snapshot();
+    ///     assert_eq!(snapshot.children().len(), 1);
+    ///     assert!(snapshot.children()[0].location().file().ends_with(".rs"));
+    ///     println!("{snapshot}"); // nursery: 1 unfinished / #0 src/main.rs:9:15, running for ...
+    ///     nursery.join().await.unwrap();
+    /// }));
+    /// ```
+    pub fn snapshot(&self) -> crate::Snapshot {
+        self.shared.core.snapshot()
     }
 
     /// Returns a future that resolves once the nursery has been cancelled, for any reason

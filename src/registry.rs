@@ -23,6 +23,7 @@
 
 use std::collections::{HashMap, HashSet};
 use std::num::NonZeroUsize;
+use std::panic::Location;
 use std::task::Waker;
 
 use slab::Slab;
@@ -47,8 +48,36 @@ impl Key {
     }
 }
 
+/// Where a child was started and how it is shielded: what a snapshot shows of it.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Site {
+    /// The `start_soon` (or `start`, `Slot::start_soon`, `scope`) call that started it.
+    pub(crate) location: &'static Location<'static>,
+    /// It is shielded with a grace period.
+    pub(crate) graced: bool,
+}
+
+/// What a snapshot copies of one pending child.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct EntryView {
+    /// The child's id.
+    pub(crate) id: Id,
+    /// Where it was started.
+    pub(crate) site: Site,
+    /// It is shielded.
+    pub(crate) shielded: bool,
+    /// Its handle cancelled it, and it has not stopped yet.
+    pub(crate) cancelling: bool,
+    /// When it first returned `Pending`, on the coarse clock.
+    pub(crate) since_ms: u64,
+}
+
 /// What the registry knows about one pending child.
 struct Entry {
+    /// Where the child was started.
+    site: Site,
+    /// When it first returned `Pending`, on the coarse clock.
+    since_ms: u64,
     /// The waker of the child's task; taken out when the child is cancelled, so that it is
     /// woken once for that.
     waker: Option<Waker>,
@@ -76,8 +105,10 @@ pub(crate) struct Registry {
 
 impl Registry {
     /// Records the waker of a pending child and returns the child's key.
-    pub(crate) fn insert(&mut self, id: Id, waker: Waker, shielded: bool) -> Key {
+    pub(crate) fn insert(&mut self, id: Id, waker: Waker, shielded: bool, site: Site) -> Key {
         let key = self.pending.insert(Entry {
+            site,
+            since_ms: crate::clock::now_ms(),
             waker: Some(waker),
             id,
             shielded,
@@ -104,6 +135,20 @@ impl Registry {
         }
         self.shrink_if_empty();
         entry.waker
+    }
+
+    /// Copies what a snapshot shows of every pending child.
+    pub(crate) fn view(&self) -> Vec<EntryView> {
+        self.pending
+            .iter()
+            .map(|(_, entry)| EntryView {
+                id: entry.id,
+                site: entry.site,
+                shielded: entry.shielded,
+                cancelling: entry.waker.is_none() || self.cancelled.contains(&entry.id),
+                since_ms: entry.since_ms,
+            })
+            .collect()
     }
 
     /// Replaces the waker of a pending child; returns the old one, for the caller to drop once
@@ -186,6 +231,13 @@ impl Registry {
 mod tests {
     use super::*;
 
+    fn site() -> Site {
+        Site {
+            location: Location::caller(),
+            graced: false,
+        }
+    }
+
     fn noop_waker() -> Waker {
         struct Noop;
         impl std::task::Wake for Noop {
@@ -197,14 +249,14 @@ mod tests {
     #[test]
     fn cancel_takes_the_waker_once_and_remove_forgets_the_request() {
         let mut registry = Registry::default();
-        let seven = registry.insert(7, noop_waker(), false);
-        let eight = registry.insert(8, noop_waker(), true);
+        let seven = registry.insert(7, noop_waker(), false, site());
+        let eight = registry.insert(8, noop_waker(), true, site());
         assert!(
             registry.cancel(7).is_some(),
             "the first cancel builds the index"
         );
         assert!(registry.cancel(7).is_none(), "the waker is taken once");
-        let nine = registry.insert(9, noop_waker(), false);
+        let nine = registry.insert(9, noop_waker(), false, site());
         assert!(registry.cancel(9).is_some(), "the index is maintained");
         assert!(registry.remove(7, Some(seven)).is_none());
         assert!(
@@ -216,7 +268,7 @@ mod tests {
             0,
             "8 is shielded, 9 was taken"
         );
-        let ten = registry.insert(10, noop_waker(), false);
+        let ten = registry.insert(10, noop_waker(), false, site());
         assert_eq!(ten, nine, "the drained slot is reused");
         assert!(
             registry.remove(9, Some(nine)).is_none(),

@@ -2,7 +2,7 @@
 
 use std::fmt;
 use std::future::Future;
-use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::panic::{catch_unwind, AssertUnwindSafe, Location};
 use std::pin::Pin;
 use std::task::{Context, Poll, Waker};
 
@@ -15,7 +15,7 @@ use crate::error::NurseryError;
 use crate::executor::IntoExecutor;
 use crate::handle::NurseryHandle;
 use crate::nursery::Nursery;
-use crate::registry::{Id, Key};
+use crate::registry::{Id, Key, Site};
 
 /// Opens a nursery, runs `body` in it as its first child, and waits for the body and every
 /// child it started.
@@ -82,12 +82,13 @@ use crate::registry::{Id, Key};
 ///     assert_eq!(failed.unwrap_err().errors(), ["sensor offline"]);
 /// }));
 /// ```
+#[track_caller]
 pub fn scope<'ex, E, T, F, Fut>(executor: impl IntoExecutor<'ex>, body: F) -> Scope<'ex, E, T, Fut>
 where
     F: FnOnce(NurseryHandle<'ex, E>) -> Fut,
     Fut: Future<Output = Result<T, E>>,
 {
-    Scope::new(Nursery::new(executor), body)
+    Scope::new(Nursery::new(executor), body, Location::caller())
 }
 
 pin_project! {
@@ -113,6 +114,8 @@ pin_project! {
         value: Option<T>,
         // The body's future was dropped by a cancellation.
         body_cancelled: bool,
+        // Where the scope was opened, for snapshots.
+        site: Site,
         // Waits for the last child once the body is done.
         listener: Option<EventListener>,
     }
@@ -142,7 +145,11 @@ where
     Fut: Future<Output = Result<T, E>>,
 {
     /// Counts the body as the nursery's first child and calls it.
-    pub(crate) fn new<F>(nursery: Nursery<'ex, E>, body: F) -> Self
+    pub(crate) fn new<F>(
+        nursery: Nursery<'ex, E>,
+        body: F,
+        location: &'static Location<'static>,
+    ) -> Self
     where
         F: FnOnce(NurseryHandle<'ex, E>) -> Fut,
     {
@@ -159,6 +166,10 @@ where
             waker: None,
             value: None,
             body_cancelled: false,
+            site: Site {
+                location,
+                graced: false,
+            },
             listener: None,
         }
     }
@@ -187,12 +198,16 @@ where
             let end = if core.stop_requested(*this.id, false, this.seen_cancels) {
                 cancelled
             } else {
-                match catch_unwind(AssertUnwindSafe(|| body.poll(cx))) {
+                // The body is a child of its own nursery: nurseries it opens link to it.
+                let polled = crate::tree::enter(core, *this.id, || {
+                    catch_unwind(AssertUnwindSafe(|| body.poll(cx)))
+                });
+                match polled {
                     Ok(Poll::Pending) => {
                         if this.waker.as_ref().is_some_and(|w| w.will_wake(cx.waker())) {
                             return Poll::Pending;
                         }
-                        match core.register_body(*this.id, *this.key, cx.waker()) {
+                        match core.register_body(*this.id, *this.key, cx.waker(), *this.site) {
                             Some(key) => {
                                 *this.key = Some(key);
                                 *this.waker = Some(cx.waker().clone());

@@ -53,7 +53,7 @@ impl<'ex, E> Shared<'ex, E> {
     /// Creates the state of an open, empty nursery.
     pub(crate) fn new(executor: ExecutorRef<'ex>, policy: Policy) -> Self {
         Shared {
-            core: Core::new(),
+            core: Core::new(policy.limit.map(|limit| limit.get())),
             executor,
             limiter: policy.limit.map(Limiter::new),
             fail_fast: policy.fail_fast,

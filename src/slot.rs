@@ -2,6 +2,7 @@
 
 use std::fmt;
 use std::future::Future;
+use std::panic::Location;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
@@ -89,6 +90,7 @@ impl<'a, 'ex, E> Slot<'a, 'ex, E> {
     ///     assert_eq!(payment.await, Ok("paid"));
     /// }));
     /// ```
+    #[track_caller]
     pub fn start_soon<C>(self, child: C) -> TaskHandle<C::Output>
     where
         C: IntoChild<Error = E>,
@@ -97,7 +99,14 @@ impl<'a, 'ex, E> Slot<'a, 'ex, E> {
         E: Send + 'ex,
     {
         let this = std::mem::ManuallyDrop::new(self);
-        launch(this.shared, child, this.id, NoStarter, true)
+        launch(
+            this.shared,
+            child,
+            this.id,
+            NoStarter,
+            true,
+            Location::caller(),
+        )
     }
 }
 

@@ -6,6 +6,7 @@
 //! admission.
 
 use std::future::Future;
+use std::panic::Location;
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -13,7 +14,7 @@ use crate::child::{Child, Starter};
 use crate::error::NurseryClosed;
 use crate::grace::Graced;
 use crate::limit::Admission;
-use crate::registry::Id;
+use crate::registry::{Id, Site};
 use crate::shared::Shared;
 use crate::shield::IntoChild;
 use crate::task::TaskHandle;
@@ -26,6 +27,7 @@ pub(crate) fn spawn<'ex, C, E, S>(
     child: C,
     owned: bool,
     starter: S,
+    location: &'static Location<'static>,
 ) -> Result<TaskHandle<C::Output>, NurseryClosed>
 where
     C: IntoChild<Error = E>,
@@ -39,7 +41,7 @@ where
     } else {
         shared.core.start_shared()?
     };
-    Ok(launch(shared, child, id, starter, false))
+    Ok(launch(shared, child, id, starter, false, location))
 }
 
 /// Launches a child already counted as `id`. `has_permit` tells that it holds a permit of the
@@ -53,6 +55,7 @@ pub(crate) fn launch<'ex, C, E, S>(
     id: Id,
     starter: S,
     has_permit: bool,
+    location: &'static Location<'static>,
 ) -> TaskHandle<C::Output>
 where
     C: IntoChild<Error = E>,
@@ -63,17 +66,36 @@ where
 {
     let grace = child.grace();
     let (future, shielded) = child.into_child();
+    let site = |graced| Site { location, graced };
     match grace {
         // No grace at all: an ordinary child.
-        Some(grace) if grace.is_zero() => place(shared, id, starter, false, has_permit, |_| future),
-        Some(grace) if Instant::now().checked_add(grace).is_some() => {
-            let core = shared.core.clone();
-            place(shared, id, starter, true, has_permit, move |queued_at| {
-                Graced::new(future, core, id, grace, queued_at)
+        Some(grace) if grace.is_zero() => {
+            place(shared, id, starter, false, site(false), has_permit, |_| {
+                future
             })
         }
+        Some(grace) if Instant::now().checked_add(grace).is_some() => {
+            let core = shared.core.clone();
+            place(
+                shared,
+                id,
+                starter,
+                true,
+                site(true),
+                has_permit,
+                move |queued_at| Graced::new(future, core, id, grace, queued_at),
+            )
+        }
         // No grace, or one too long to count: as shielded as `shielded` says.
-        _ => place(shared, id, starter, shielded, has_permit, |_| future),
+        _ => place(
+            shared,
+            id,
+            starter,
+            shielded,
+            site(false),
+            has_permit,
+            |_| future,
+        ),
     }
 }
 
@@ -84,6 +106,7 @@ fn place<'ex, F, T, E, S>(
     id: Id,
     starter: S,
     shielded: bool,
+    site: Site,
     has_permit: bool,
     make: impl FnOnce(Option<Instant>) -> F,
 ) -> TaskHandle<T>
@@ -105,6 +128,7 @@ where
                 starter,
                 id,
                 shielded,
+                site,
             );
             let owner = shared.clone();
             state.queue(Box::new(move || {
@@ -118,7 +142,7 @@ where
             return TaskHandle::queued(admission, shared.core.clone(), id);
         }
     }
-    let child = Child::new(make(None), shared.clone(), starter, id, shielded);
+    let child = Child::new(make(None), shared.clone(), starter, id, shielded, site);
     match shared.executor.spawn(child) {
         Ok(task) => TaskHandle::new(task.fallible(), shared.core.clone(), id),
         Err(child) => {

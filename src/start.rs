@@ -8,7 +8,7 @@
 use std::error::Error;
 use std::fmt;
 use std::future::Future;
-use std::panic::resume_unwind;
+use std::panic::{resume_unwind, Location};
 use std::pin::Pin;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::task::{Context, Poll, Waker};
@@ -241,7 +241,12 @@ pub struct Start<V, T, E> {
 impl<V, T, E> Start<V, T, E> {
     /// Calls `make` with a fresh [`Ready`] and spawns the child it returns, unless the
     /// nursery is closed (then `make` is dropped uncalled).
-    pub(crate) fn new<'ex, F, C>(shared: &Arc<Shared<'ex, E>>, make: F, owned: bool) -> Self
+    pub(crate) fn new<'ex, F, C>(
+        shared: &Arc<Shared<'ex, E>>,
+        make: F,
+        owned: bool,
+        location: &'static Location<'static>,
+    ) -> Self
     where
         F: FnOnce(Ready<V>) -> C,
         C: IntoChild<Output = T, Error = E>,
@@ -264,7 +269,7 @@ impl<V, T, E> Start<V, T, E> {
             signal: signal.clone(),
             end: end.clone(),
         };
-        match spawn(shared, child, owned, link) {
+        match spawn(shared, child, owned, link, location) {
             Ok(handle) => Start {
                 running: Some((Link { signal, end }, handle)),
                 closed: false,

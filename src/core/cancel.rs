@@ -16,7 +16,7 @@ use std::task::{Context, Poll, Waker};
 use event_listener::EventListener;
 
 use super::{Core, Inner, CANCELLED};
-use crate::registry::{Id, Key};
+use crate::registry::{Id, Key, Site};
 
 /// Why a nursery was cancelled. The first reason is kept (trio keeps the cause apart from how
 /// the cancellation spreads to the children).
@@ -59,25 +59,37 @@ impl Core {
     ///
     /// A child's wrapper is only ever polled by its own executor task, whose waker never
     /// changes, so one registration is enough.
-    pub(crate) fn register(&self, id: Id, waker: &Waker, shielded: bool) -> Option<Key> {
+    pub(crate) fn register(
+        &self,
+        id: Id,
+        waker: &Waker,
+        shielded: bool,
+        site: Site,
+    ) -> Option<Key> {
         let mut inner = self.lock();
         if (inner.cancel.is_some() && !shielded) || inner.registry.take_cancelled(id) {
             return None;
         }
-        Some(inner.registry.insert(id, waker.clone(), shielded))
+        Some(inner.registry.insert(id, waker.clone(), shielded, site))
     }
 
     /// Stores or refreshes the waker of a scope's body, which is polled by whatever task
     /// awaits the scope and so may change wakers; returns `None` if the body was cancelled
     /// meanwhile and must stop now.
-    pub(crate) fn register_body(&self, id: Id, key: Option<Key>, waker: &Waker) -> Option<Key> {
+    pub(crate) fn register_body(
+        &self,
+        id: Id,
+        key: Option<Key>,
+        waker: &Waker,
+        site: Site,
+    ) -> Option<Key> {
         let mut inner = self.lock();
         if inner.cancel.is_some() || inner.registry.take_cancelled(id) {
             return None;
         }
         let old = match key {
             Some(key) => inner.registry.refresh(id, key, waker.clone()),
-            None => return Some(inner.registry.insert(id, waker.clone(), false)),
+            None => return Some(inner.registry.insert(id, waker.clone(), false, site)),
         };
         drop(inner);
         drop(old);

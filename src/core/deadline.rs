@@ -19,7 +19,7 @@ use super::{CancelReason, Core, FIRED};
 /// An armed deadline.
 pub(crate) struct Deadline {
     /// When it fires.
-    at: Instant,
+    pub(super) at: Instant,
     /// How far ahead it was set, for error messages.
     budget: Duration,
     /// The timer, registered with a [`DeadlineWaker`]. Dropping it deregisters it.

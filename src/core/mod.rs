@@ -27,7 +27,7 @@ use std::future::Future;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::pin::Pin;
 use std::sync::atomic::{AtomicU32, AtomicU64, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError, Weak};
 use std::task::{Context, Poll};
 use std::time::Duration;
 
@@ -35,9 +35,12 @@ use event_listener::{Event, EventListener};
 
 use crate::error::NurseryClosed;
 use crate::registry::{Id, Key, Registry};
+use crate::tree::Parent;
 
+mod adopt;
 mod cancel;
 mod deadline;
+mod snapshot;
 
 pub(crate) use cancel::CancelReason;
 pub use cancel::Cancelled;
@@ -55,6 +58,8 @@ const CANCELLED: usize = 1;
 const FIRED: usize = 2;
 /// Bit of `Core::flags`: `join` returned; every child has finished.
 const JOINED: usize = 4;
+/// Bit of `Core::flags`: the nursery was dropped before `join` finished.
+const DROPPED: usize = 8;
 
 /// What `join` takes from the core when it closes the nursery.
 pub(crate) struct Closing {
@@ -68,13 +73,23 @@ pub(crate) struct Closing {
 
 /// The bookkeeping shared by a nursery and everything that refers to it.
 pub(crate) struct Core {
+    /// This core, for the nurseries opened inside its children to link to.
+    me: Weak<Core>,
+    /// The nursery whose child was being polled when this one was created (rule of the tree:
+    /// fixed at creation).
+    parent: Option<Parent>,
+    /// The limit the nursery was built with, for snapshots.
+    limit: Option<usize>,
+    /// How many dropped descendants this nursery adopted and still waits for. Each also counts
+    /// in `started` (so `join` waits) but not in `len()`.
+    adopted: AtomicU64,
     /// How many children were ever started (the next child's id), plus the `CLOSED` bit.
     /// Only the nursery's owner, which cannot race with `join`, uses a plain `fetch_add`;
     /// handles use a compare-and-swap that fails once `CLOSED` is set.
     started: AtomicU64,
     /// How many children have finished.
     finished: AtomicU64,
-    /// `CANCELLED`, `FIRED` and `JOINED`: set under the lock after `inner` is updated, read
+    /// `CANCELLED`, `FIRED`, `JOINED` and `DROPPED`: set under the lock after `inner` is updated, read
     /// without it.
     flags: AtomicUsize,
     /// Bumped (under the lock) by every `TaskHandle::cancel`. A child looks up its own id
@@ -106,12 +121,25 @@ struct Inner {
     timed_out: Option<Duration>,
     /// The first panic of any child; later ones are dropped.
     panic: Option<Panic>,
+    /// The nurseries opened inside this nursery's children, and those it adopted, for
+    /// snapshots. Pruned of dead entries when it doubles, so it follows the live ones.
+    nested: Vec<adopt::Nested>,
+    /// `nested` is pruned when it reaches this length.
+    prune_at: usize,
+    /// Once this nursery was dropped and adopted: the adopter and the id its adoption counts
+    /// under there. Taken exactly once, by whoever sees the last child finish.
+    adopter: Option<(Arc<Core>, Id)>,
 }
 
 impl Core {
     /// Creates the core of an open, empty nursery.
-    pub(crate) fn new() -> Arc<Core> {
-        Arc::new(Core {
+    pub(crate) fn new(limit: Option<usize>) -> Arc<Core> {
+        let parent = crate::tree::current();
+        let core = Arc::new_cyclic(|me| Core {
+            me: me.clone(),
+            parent,
+            limit,
+            adopted: AtomicU64::new(0),
             started: AtomicU64::new(0),
             finished: AtomicU64::new(0),
             flags: AtomicUsize::new(0),
@@ -126,8 +154,20 @@ impl Core {
                 fired: None,
                 timed_out: None,
                 panic: None,
+                nested: Vec::new(),
+                prune_at: adopt::PRUNE_AT_LEAST,
+                adopter: None,
             }),
-        })
+        });
+        if let Some(parent) = &core.parent {
+            parent.core.add_nested(&core, Some(parent.child));
+        }
+        core
+    }
+
+    /// This core, shared.
+    pub(crate) fn arc(&self) -> Option<Arc<Core>> {
+        self.me.upgrade()
     }
 
     /// Locks `inner`. No panic happens under this lock, and the state would be consistent if
@@ -141,8 +181,9 @@ impl Core {
         // ORDERING: a snapshot; `finished` is read first so that the difference never
         // underflows (a child is started before it finishes).
         let finished = self.finished.load(Ordering::Acquire);
+        let adopted = self.adopted.load(Ordering::Acquire);
         let started = self.started.load(Ordering::Acquire) & !CLOSED;
-        started.saturating_sub(finished) as usize
+        started.saturating_sub(finished).saturating_sub(adopted) as usize
     }
 
     /// The nursery has been cancelled.
@@ -183,6 +224,13 @@ impl Core {
     /// Counts a child started through a handle and returns its id, unless the nursery is
     /// closed.
     pub(crate) fn start_shared(&self) -> Result<Id, NurseryClosed> {
+        let id = self.count_shared()?;
+        self.note_late_start();
+        Ok(id)
+    }
+
+    /// Counts one more unfinished child unless the nursery is closed, and returns its id.
+    fn count_shared(&self) -> Result<Id, NurseryClosed> {
         let mut started = self.started.load(Ordering::Acquire);
         loop {
             if started & CLOSED != 0 {
@@ -196,12 +244,10 @@ impl Core {
                 Ordering::AcqRel,
                 Ordering::Acquire,
             ) {
-                Ok(_) => break,
+                Ok(_) => return Ok(started),
                 Err(now) => started = now,
             }
         }
-        self.note_late_start();
-        Ok(started)
     }
 
     /// A child started after the deadline fired runs past it (or never runs): `join` reports
@@ -246,6 +292,10 @@ impl Core {
         let finished = self.finished.fetch_add(1, Ordering::AcqRel) + 1;
         if finished == self.started.load(Ordering::Acquire) & !CLOSED {
             self.idle.notify(usize::MAX);
+            if self.flags.load(Ordering::Acquire) & DROPPED != 0 {
+                // The last child of a dropped nursery: its adopter stops waiting for it.
+                self.release_adopter();
+            }
         }
     }
 
@@ -332,11 +382,15 @@ impl Core {
         self.cancel(CancelReason::Dropped);
         let (deadline, panic) = {
             let mut inner = self.lock();
+            // ORDERING: Release, read with Acquire by `finish` and by descendants looking
+            // for an adopter.
+            self.flags.fetch_or(DROPPED, Ordering::Release);
             // ORDERING: AcqRel, as in `try_close`. Nobody else closes this nursery.
             self.started.fetch_or(CLOSED, Ordering::AcqRel);
             (inner.deadline.take(), inner.panic.take())
         };
         self.stopped.notify(usize::MAX);
+        self.find_adopter();
         drop(deadline);
         if let Some(panic) = panic {
             drop_quietly(panic);

@@ -1,0 +1,84 @@
+//! Taking a snapshot of a nursery tree: each nursery's part is copied under its lock, then the
+//! nested nurseries are visited with no lock held.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use super::{CancelReason, Core};
+use crate::clock;
+use crate::snapshot::{CancelCause, ChildSnapshot, Snapshot};
+
+impl Core {
+    /// The state of this nursery and of the nurseries opened inside its children, recursively.
+    pub(crate) fn snapshot(&self) -> Snapshot {
+        self.snapshot_as(false)
+    }
+
+    /// As [`snapshot`](Core::snapshot); `adopted` marks a nursery listed by its adopter.
+    fn snapshot_as(&self, adopted: bool) -> Snapshot {
+        let now_ms = clock::now_ms();
+        let (cancelled, deadline, entries, nested) = {
+            let inner = self.lock();
+            let nested: Vec<(Arc<Core>, Option<u64>)> = inner
+                .nested
+                .iter()
+                .filter_map(|nested| nested.core.upgrade().map(|core| (core, nested.child)))
+                .collect();
+            (
+                inner.cancel,
+                inner.deadline.as_ref().map(|deadline| deadline.at),
+                inner.registry.view(),
+                nested,
+            )
+        };
+        let joined = self.is_joined();
+        let mut snapshot = Snapshot {
+            cancelled: cancelled.map(|reason| match reason {
+                CancelReason::Explicit => CancelCause::Explicit,
+                CancelReason::Failure => CancelCause::Failure,
+                CancelReason::Deadline => CancelCause::Deadline,
+                CancelReason::Dropped => CancelCause::Dropped,
+            }),
+            deadline: deadline.map(|at| at.saturating_duration_since(Instant::now())),
+            limit: self.limit,
+            joined,
+            adopted,
+            unfinished: if joined { 0 } else { self.len() },
+            children: Vec::new(),
+            nurseries: Vec::new(),
+        };
+        if joined {
+            return snapshot;
+        }
+        snapshot.children = entries
+            .into_iter()
+            .map(|entry| ChildSnapshot {
+                id: entry.id,
+                location: entry.site.location,
+                shielded: entry.shielded,
+                in_grace: entry.site.graced && cancelled.is_some(),
+                cancelling: entry.cancelling,
+                running_for: Duration::from_millis(now_ms.saturating_sub(entry.since_ms)),
+                nurseries: Vec::new(),
+            })
+            .collect();
+        snapshot.children.sort_by_key(|child| child.id);
+        for (core, child) in nested {
+            if core.is_joined() || (core.is_dropped() && core.is_empty_all()) {
+                continue;
+            }
+            let nested = core.snapshot_as(child.is_none());
+            let listed = child.and_then(|id| {
+                snapshot
+                    .children
+                    .binary_search_by_key(&id, |listed| listed.id)
+                    .ok()
+            });
+            match listed {
+                Some(at) => snapshot.children[at].nurseries.push(nested),
+                None => snapshot.nurseries.push(nested),
+            }
+        }
+        snapshot
+    }
+}

@@ -50,6 +50,12 @@ impl Core {
         self.flags.load(Ordering::Acquire) & DROPPED != 0
     }
 
+    /// The nursery may still run something: it was not joined, and if it was dropped, a child
+    /// is still unfinished.
+    pub(super) fn is_live(&self) -> bool {
+        !self.is_joined() && !(self.is_dropped() && self.is_empty_all())
+    }
+
     /// No child at all is unfinished, adopted ones included.
     pub(super) fn is_empty_all(&self) -> bool {
         let finished = self.finished.load(Ordering::Acquire);

@@ -64,7 +64,7 @@ impl Core {
             .collect();
         snapshot.children.sort_by_key(|child| child.id);
         for (core, child) in nested {
-            if core.is_joined() || (core.is_dropped() && core.is_empty_all()) {
+            if !core.is_live() {
                 continue;
             }
             let nested = core.snapshot_as(child.is_none());

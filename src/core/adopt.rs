@@ -31,11 +31,9 @@ impl Core {
     pub(super) fn add_nested(&self, core: &Arc<Core>, child: Option<Id>) {
         let mut inner = self.lock();
         if inner.nested.len() >= inner.prune_at {
-            inner.nested.retain(|nested| {
-                nested.core.upgrade().is_some_and(|core| {
-                    !core.is_joined() && !(core.is_dropped() && core.is_empty_all())
-                })
-            });
+            inner
+                .nested
+                .retain(|nested| nested.core.upgrade().is_some_and(|core| core.is_live()));
             inner.prune_at = (inner.nested.len() * 2).max(PRUNE_AT_LEAST);
         }
         inner.nested.push(Nested {
@@ -53,7 +51,10 @@ impl Core {
     /// The nursery may still run something: it was not joined, and if it was dropped, a child
     /// is still unfinished.
     pub(super) fn is_live(&self) -> bool {
-        !self.is_joined() && !(self.is_dropped() && self.is_empty_all())
+        if self.is_joined() {
+            return false;
+        }
+        !self.is_dropped() || !self.is_empty_all()
     }
 
     /// No child at all is unfinished, adopted ones included.

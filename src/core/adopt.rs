@@ -29,17 +29,27 @@ impl Core {
     /// Records a nursery opened inside child `child` of this one (or adopted, if `None`), for
     /// snapshots. Amortized O(1): dead entries are pruned whenever the list doubles.
     pub(super) fn add_nested(&self, core: &Arc<Core>, child: Option<Id>) {
+        // Cores upgraded while pruning are dropped after the lock is released: the last
+        // reference to one may be among them.
+        let mut seen = Vec::new();
         let mut inner = self.lock();
         if inner.nested.len() >= inner.prune_at {
-            inner
-                .nested
-                .retain(|nested| nested.core.upgrade().is_some_and(|core| core.is_live()));
+            inner.nested.retain(|nested| {
+                let Some(core) = nested.core.upgrade() else {
+                    return false;
+                };
+                let live = core.is_live();
+                seen.push(core);
+                live
+            });
             inner.prune_at = (inner.nested.len() * 2).max(PRUNE_AT_LEAST);
         }
         inner.nested.push(Nested {
             core: Arc::downgrade(core),
             child,
         });
+        drop(inner);
+        drop(seen);
     }
 
     /// The nursery was dropped (before `join` finished).

@@ -17,6 +17,7 @@ impl Core {
     /// As [`snapshot`](Core::snapshot); `adopted` marks a nursery listed by its adopter.
     fn snapshot_as(&self, adopted: bool) -> Snapshot {
         let now_ms = clock::now_ms();
+        // The upgraded cores are dropped after the lock is released.
         let (cancelled, deadline, entries, nested) = {
             let inner = self.lock();
             let nested: Vec<(Arc<Core>, Option<u64>)> = inner

@@ -65,7 +65,8 @@ impl Core {
             .collect();
         snapshot.children.sort_by_key(|child| child.id);
         for (core, child) in nested {
-            if !core.is_live() {
+            // A dropped nursery is listed under its adopter only.
+            if !core.is_live() || (child.is_some() && core.is_dropped()) {
                 continue;
             }
             let nested = core.snapshot_as(child.is_none());

@@ -96,7 +96,7 @@ fn adopted_work_does_not_count_in_len_and_its_errors_do_not_reach_the_adopter() 
         });
         sleep(5).await;
         child.cancel();
-        while handle.len() > 0 {
+        while !handle.is_empty() {
             sleep(1).await;
         }
         assert_eq!(handle.len(), 0, "adopted work is not in len()");
@@ -229,7 +229,7 @@ fn a_scope_inside_a_child_links_to_the_childs_nursery() {
         assert_eq!(child.nurseries().len(), 1, "{snapshot}");
         let nested = &child.nurseries()[0];
         assert!(!nested.is_adopted());
-        assert!(nested.len() >= 1);
+        assert!(!nested.is_empty());
         drop(release_tx);
         top.join().await.unwrap();
     });

@@ -5,8 +5,9 @@
 //! their handles, cancel the nursery, start siblings, and open nested nurseries; nurseries get
 //! random deadlines, cancels from foreign threads, and some are dropped mid-way (their `join`
 //! loses a race against a timer). After every `join` the round checks that no child future of
-//! that nursery is alive, that the nursery is closed and empty, and that every error returned by
-//! a child is reported exactly once. At the end of the round, every shielded child must have
+//! that nursery, nor of any nursery nested in it (dropped nested nurseries are adopted), is
+//! alive, that the nursery is closed and empty, and that every error returned by a child is
+//! reported exactly once. At the end of the round, every shielded child must have
 //! run to its end (unless its own handle cancelled it), and no child future may be left.
 //!
 //! Besides its random tree, every round runs a small scripted part (`Planner::rare_scenarios`)
@@ -543,6 +544,26 @@ fn child(ctx: Ctx, plan: ChildPlan, index: usize) -> BoxFuture<Result<(), u32>> 
     })
 }
 
+/// The ids of every nursery opened, directly or not, inside the children of `plan`: the
+/// nurseries whose parent chain leads to it, which it adopts if they are dropped.
+fn descendants(plan: &NurseryPlan, out: &mut Vec<u32>) {
+    fn of_child(child: &ChildPlan, out: &mut Vec<u32>) {
+        for step in &child.steps {
+            match step {
+                Step::Nested(nested) => {
+                    out.push(nested.id);
+                    descendants(nested, out);
+                }
+                Step::StartSibling(sibling) => of_child(sibling, out),
+                _ => {}
+            }
+        }
+    }
+    for child in &plan.children {
+        of_child(child, out);
+    }
+}
+
 /// Runs one nursery of the plan to its end, and checks it.
 fn run_nursery(
     ex: Arc<Executor<'static>>,
@@ -551,6 +572,8 @@ fn run_nursery(
 ) -> BoxFuture<()> {
     Box::pin(async move {
         ledger.with(|l| l.stats.nurseries += 1);
+        let mut nested_ids = Vec::new();
+        descendants(&plan, &mut nested_ids);
         let nursery = Nursery::<u32>::new(&ex);
         let handle = nursery.handle();
         let ctx = Ctx {
@@ -614,6 +637,17 @@ fn run_nursery(
             if alive != 0 {
                 l.violations.push(format!(
                     "{alive} child futures of nursery {id} outlived join"
+                ));
+            }
+            // Nested nurseries that were dropped mid-way were adopted: nothing of them runs
+            // once this join has returned.
+            let orphans: usize = nested_ids
+                .iter()
+                .map(|nested| l.alive.get(nested).copied().unwrap_or(0))
+                .sum();
+            if orphans != 0 {
+                l.violations.push(format!(
+                    "{orphans} child futures of nurseries nested in {id} outlived its join"
                 ));
             }
             if !handle.is_closed() || !handle.is_empty() {

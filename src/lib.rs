@@ -6,9 +6,17 @@
 //! never cancelled by the nursery, while `join` still waits for it: the payment that must
 //! finish although the SMS sent beside it failed. No child outlives `join`.
 //!
+//! Around that core: [`scope`] runs a body that stops with its children;
+//! [`start`](Nursery::start) waits until a child says it is ready (a server that is
+//! listening); [`cancelled`](NurseryHandle::cancelled) tells a shielded child that the nursery
+//! is winding down, so that it can stop at a point of its choosing.
+//!
 //! # Examples
 //!
-//! The two ways to give a nursery its executor come first. A `'static` executor:
+//! The two ways to give a nursery its executor come first. In both, `join` is awaited inside
+//! `ex.run(...)`: `join` waits for the children but does not run them, so the executor must
+//! be running while it waits (here on this thread; other threads running `ex.run` do as well).
+//! A `'static` executor:
 //!
 //! ```
 //! use async_executor::Executor;
@@ -54,7 +62,8 @@
 //! }));
 //! ```
 //!
-//! A local `Executor` borrowed by reference is rejected at compile time: see [`ExecutorRef`].
+//! A local `Executor` borrowed by reference is rejected at compile time: see [`ExecutorRef`]
+//! and [Common mistakes](#common-mistakes).
 //!
 //! # The model
 //!
@@ -67,7 +76,8 @@
 //! - **Starting.** [`Nursery::start_soon`] schedules a child and returns a [`TaskHandle`]
 //!   before the child runs. A child is a future returning `Result<T, E>`; its value comes back
 //!   through the handle, its error goes to `join`. Children (or anyone else) start siblings
-//!   through a [`NurseryHandle`].
+//!   through a [`NurseryHandle`]. [`Nursery::start`] starts a child and waits until it is
+//!   ready (see [below](#starting-a-child-that-reports-readiness)).
 //! - **Failing fast.** When a child returns `Err` or panics, the error is kept and the nursery
 //!   is cancelled, whether or not the owner is awaiting `join` at that moment.
 //! - **Cancelling** is cooperative and happens at await points: a cancelled child's future is
@@ -75,14 +85,16 @@
 //!   nursery's wrapper where a panicking destructor is caught and counted as that child's
 //!   panic. Code between two await points is never interrupted. A child that is cancelled
 //!   before it first runs never runs at all. [`Nursery::cancel`] cancels on request, and is not
-//!   an error; [`TaskHandle::cancel`] cancels one child.
+//!   an error; [`TaskHandle::cancel`] cancels one child. [`Nursery::cancelled`] and
+//!   [`NurseryHandle::cancelled`] return a future that resolves once the nursery is cancelled.
 //! - **Shielding.** [`shield`] protects one child from every cancellation of the nursery:
 //!   sibling failure, `cancel`, deadline, and dropping the nursery. `join` still waits for it,
 //!   and its own errors are reported. Only its own handle can cancel it.
-//! - **Deadlines.** [`Nursery::cancel_after`] and [`Nursery::cancel_at`] arm an
-//!   [`async_io::Timer`]; when it fires while a child is unfinished, the nursery is cancelled
-//!   and `join` reports a timeout ([`NurseryError::is_timeout`]). A deadline that does not
-//!   fire costs nothing: `join` returns as soon as the children are done.
+//! - **Deadlines.** [`Nursery::cancel_after`] and [`Nursery::cancel_at`] (also on
+//!   [`NurseryHandle`]) arm an [`async_io::Timer`]; when it fires while a child is unfinished,
+//!   the nursery is cancelled and `join` reports a timeout ([`NurseryError::is_timeout`]). A
+//!   deadline that does not fire costs nothing: `join` returns as soon as the children are
+//!   done.
 //! - **Joining.** [`Nursery::join`] waits until every child has finished and its future has
 //!   been dropped, then closes the nursery and returns `Ok(())`, or every error in the order
 //!   they happened. If a child panicked, `join` resumes the first child's panic instead, with
@@ -92,14 +104,234 @@
 //! - **Closing.** After `join` (or after the nursery is dropped), the nursery is closed:
 //!   [`NurseryHandle::start_soon`] returns [`NurseryClosed`].
 //!
+//! # Scopes
+//!
+//! [`scope`] opens a nursery, runs a body in it as its first child, and returns when the body
+//! and every child have finished: `Ok` with the body's value, or the [`NurseryError`]. The
+//! body gets a [`NurseryHandle`] to start children with. It is polled inside the task that
+//! awaits the scope, never spawned, so it may borrow anything the caller can. It is not
+//! shielded: when a child fails, the deadline passes or `cancel()` is called, the body's
+//! future is dropped at its next await point, like any other child's.
+//!
+//! Which one to use:
+//!
+//! - `scope` when the code that starts the children must stop with them: a loop that hands
+//!   out work, a request handler whose sub-requests failed. Nothing has to tell it to stop.
+//! - `Nursery` and `join` when the owner must not be cancelled: a failure cancels the
+//!   children, and the owner goes on by itself (it may log, clean up, or wait for
+//!   [`cancelled`](Nursery::cancelled)) until it chooses to `join`.
+//!
+//! A body that feeds jobs to children is dropped at the await where the failure finds it:
+//!
+//! ```
+//! use std::sync::Arc;
+//! use std::time::Duration;
+//! use async_executor::Executor;
+//! use smol_nursery::scope;
+//!
+//! let ex = Arc::new(Executor::new());
+//! let mut started = 0;
+//!
+//! futures_lite::future::block_on(ex.run(async {
+//!     let started = &mut started; // the body borrows from the caller
+//!     let result = scope(&ex, |n| async move {
+//!         for job in 1..=100 {
+//!             n.start_soon(async move {
+//!                 if job == 3 {
+//!                     return Err(format!("job {job} failed"));
+//!                 }
+//!                 Ok(())
+//!             })
+//!             .expect("open while the body runs");
+//!             *started += 1;
+//!             async_io::Timer::after(Duration::from_millis(5)).await; // job 3 fails here
+//!         }
+//!         Ok("all jobs started")
+//!     })
+//!     .await;
+//!     assert_eq!(result.unwrap_err().errors(), ["job 3 failed"]);
+//! }));
+//! assert_eq!(started, 3);
+//! ```
+//!
+//! An owner keeps running after the failure, and decides when to `join`:
+//!
+//! ```
+//! use std::sync::Arc;
+//! use async_executor::Executor;
+//! use smol_nursery::Nursery;
+//!
+//! let ex = Arc::new(Executor::new());
+//! futures_lite::future::block_on(ex.run(async {
+//!     let nursery = Nursery::new(&ex);
+//!     nursery.start_soon(async { Err::<(), _>("disk full") });
+//!
+//!     nursery.cancelled().await; // the failure cancelled the children, not the owner
+//!     let cleaned_up = true; // ... the owner's own work ...
+//!
+//!     assert_eq!(nursery.join().await.unwrap_err().errors(), ["disk full"]);
+//!     assert!(cleaned_up);
+//! }));
+//! ```
+//!
+//! The order of precedence of a scope's results (panic, errors, cancelled, value) is
+//! described at [`scope`]; [`NurseryError::is_cancelled`] tells a body cancelled by `cancel()`.
+//!
+//! # Starting a child that reports readiness
+//!
+//! [`Nursery::start`] (and [`NurseryHandle::start`]) is trio's `nursery.start`: it spawns a
+//! child and waits until the child calls [`Ready::started`] with a value (the address it
+//! listens on, the sender of the channel it serves), then returns that value and the child's
+//! [`TaskHandle`]. Until then the child belongs to its starter: an error, a return without
+//! `started`, or a cancellation comes back from `start` as a [`StartError`], a panic is
+//! resumed in the starter, and the nursery records nothing. From `started` on, it is an
+//! ordinary child. A service that cannot start is its starter's problem, which may retry; a
+//! service that fails later fails the nursery. `examples/server.rs` starts a TCP server this
+//! way.
+//!
+//! ```
+//! use std::sync::Arc;
+//! use async_channel::Sender;
+//! use async_executor::Executor;
+//! use smol_nursery::{Nursery, Ready, StartError};
+//!
+//! let ex = Arc::new(Executor::new());
+//! futures_lite::future::block_on(ex.run(async {
+//!     let nursery = Nursery::<String>::new(&ex);
+//!
+//!     // A service that hands its starter the sender of its inbox once it is ready.
+//!     let (inbox, adder) = nursery
+//!         .start(|ready: Ready<Sender<u32>>| async move {
+//!             let (sender, receiver) = async_channel::unbounded();
+//!             ready.started(sender);
+//!             let mut sum = 0;
+//!             while let Ok(n) = receiver.recv().await {
+//!                 sum += n;
+//!             }
+//!             Ok(sum)
+//!         })
+//!         .await
+//!         .expect("the adder is ready");
+//!     for n in 1..=4 {
+//!         inbox.send(n).await.unwrap();
+//!     }
+//!     drop(inbox); // the adder's loop ends
+//!
+//!     // A child that fails before it is ready fails its `start`, not the nursery.
+//!     let refused = nursery
+//!         .start(|_ready: Ready<()>| async { Err::<(), _>(String::from("port in use")) })
+//!         .await;
+//!     assert_eq!(refused.unwrap_err(), StartError::Failed(String::from("port in use")));
+//!
+//!     assert_eq!(nursery.join().await, Ok(()));
+//!     assert_eq!(adder.await, Ok(10));
+//! }));
+//! ```
+//!
+//! # Graceful wind-down
+//!
+//! [`shield`] keeps the nursery from cancelling a child; [`NurseryHandle::cancelled`] tells
+//! the child that the nursery is being cancelled (for any reason, or closed), so that it can
+//! stop by itself at a point of its choosing: between two requests, after flushing a buffer,
+//! after saying goodbye to a client. A shielded child that races `cancelled()` against
+//! waiting for its next piece of work (with [`futures_lite::FutureExt::or`], say) finishes
+//! the piece it is on and returns, while its non-shielded siblings are dropped at once. `join`
+//! waits for it. A shielded child that never looks at `cancelled()` runs to its end.
+//! `examples/server.rs` stops an echo server this way.
+//!
+//! ```
+//! use std::sync::Arc;
+//! use std::time::Duration;
+//! use async_executor::Executor;
+//! use futures_lite::FutureExt;
+//! use smol_nursery::{shield, Nursery, TaskError};
+//!
+//! let ex = Arc::new(Executor::new());
+//! futures_lite::future::block_on(ex.run(async {
+//!     let nursery = Nursery::<()>::new(&ex);
+//!     let (jobs, queue) = async_channel::unbounded::<u32>();
+//!     let handle = nursery.handle();
+//!     let worker = nursery.start_soon(shield(async move {
+//!         let mut done = Vec::new();
+//!         loop {
+//!             // `or` prefers its first future: the jobs already queued are done before the
+//!             // worker stops. Put `cancelled()` first to stop as soon as possible instead.
+//!             let next = async { queue.recv().await.ok() }.or(async {
+//!                 handle.cancelled().await;
+//!                 None
+//!             });
+//!             let Some(job) = next.await else { break };
+//!             async_io::Timer::after(Duration::from_millis(5)).await; // shielded: never cut
+//!             done.push(job);
+//!         }
+//!         Ok(done)
+//!     }));
+//!     let ticker = nursery.start_soon(futures_lite::future::pending::<Result<(), ()>>());
+//!
+//!     for job in 1..=3 {
+//!         jobs.send(job).await.unwrap();
+//!     }
+//!     nursery.cancel(); // `jobs` is still open: only the cancellation stops the worker
+//!     nursery.join().await.unwrap();
+//!
+//!     assert_eq!(worker.await, Ok(vec![1, 2, 3]));
+//!     assert_eq!(ticker.await, Err(TaskError::Cancelled));
+//!     drop(jobs);
+//! }));
+//! ```
+//!
+//! # Results in completion order
+//!
+//! A [`TaskHandle`] resolves as soon as its child has finished, before `join`. To take the
+//! results in the order the children finish, as tokio's `JoinSet::join_next` gives them, put
+//! the handles in a `futures::stream::FuturesUnordered`. It only waits on the handles: the
+//! children still run in parallel on the executor, and a failure still cancels the siblings
+//! (their handles then yield [`TaskError::Cancelled`]). `examples/results.rs` shows both
+//! orders.
+//!
+//! ```
+//! use std::sync::Arc;
+//! use std::time::Duration;
+//! use async_executor::Executor;
+//! use futures::stream::{FuturesUnordered, StreamExt};
+//! use smol_nursery::Nursery;
+//!
+//! let ex = Arc::new(Executor::new());
+//! futures_lite::future::block_on(ex.run(async {
+//!     let nursery = Nursery::<()>::new(&ex);
+//!     let mut handles: FuturesUnordered<_> = [30, 10, 20]
+//!         .into_iter()
+//!         .map(|ms| {
+//!             nursery.start_soon(async move {
+//!                 async_io::Timer::after(Duration::from_millis(ms)).await;
+//!                 Ok(ms)
+//!             })
+//!         })
+//!         .collect();
+//!
+//!     let mut finished = Vec::new();
+//!     while let Some(result) = handles.next().await {
+//!         finished.push(result.unwrap());
+//!     }
+//!     assert_eq!(finished, [10, 20, 30]);
+//!     nursery.join().await.unwrap();
+//! }));
+//! ```
+//!
 //! # Dropping things
 //!
 //! - **The nursery, or the `join` future**, dropped before `join` finished (say, an outer
 //!   timeout won a race against `join`): every non-shielded child is cancelled. Shielded
 //!   children keep running on the executor, detached, to completion; their errors and panics
 //!   then have nobody to go to and are dropped (a panic has already reached the panic hook).
+//! - **The [`Scope`] future**, dropped before it finished: the body is dropped first, then the
+//!   nursery, as above.
+//! - **A [`Start`] future**, dropped before its child called [`Ready::started`]: that child is
+//!   cancelled, shielded or not. Dropped after: nothing happens to the child (the value is
+//!   dropped).
 //! - **A [`TaskHandle`]**: nothing happens to its child. This differs from async-executor's
 //!   `Task`, which cancels its task when dropped.
+//! - **A [`Cancelled`] future**: nothing happens.
 //! - **The executor**: it drops every task, shielded or not. The nursery holds the executor
 //!   weakly, so it does not keep it alive; its children count as cancelled, `join` resolves
 //!   (run it with `futures_lite::future::block_on`), and children started afterwards are
@@ -112,18 +344,110 @@
 //! be run by any number of threads (`ex.run(...)` on each); children finish on any of them,
 //! and a nursery may be cancelled or given children from threads outside the executor.
 //!
+//! # Common mistakes
+//!
+//! **Not running the executor.** `join` waits for the children; it does not run them.
+//! `futures_lite::future::block_on(nursery.join())` alone hangs as soon as a child has to run,
+//! because nothing runs the executor. Await `join` inside `ex.run(...)`, or while other threads
+//! run the executor:
+//!
+//! ```
+//! use std::sync::Arc;
+//! use async_executor::Executor;
+//! use smol_nursery::Nursery;
+//!
+//! let ex = Arc::new(Executor::new());
+//! let nursery = Nursery::<()>::new(&ex);
+//! let child = nursery.start_soon(async { Ok("ran") });
+//! // Not `block_on(nursery.join())`: that would wait for a child that nobody runs.
+//! futures_lite::future::block_on(ex.run(nursery.join())).unwrap();
+//! assert!(child.is_finished());
+//! ```
+//!
+//! **A local `&Executor`.** The compiler says "`ex` does not live long enough ... argument
+//! requires that `ex` is borrowed for `'static`": the only plain reference a nursery takes is a
+//! `&'static Executor<'static>` (see [`ExecutorRef`] for why). Put the executor in an `Arc`,
+//! or make it a `static`:
+//!
+//! ```compile_fail,E0597
+//! use async_executor::Executor;
+//! use smol_nursery::Nursery;
+//!
+//! let ex = Executor::new();
+//! let nursery = Nursery::<()>::new(&ex); // error[E0597]: `ex` does not live long enough
+//! # drop(nursery);
+//! ```
+//!
+//! **An `Arc<LocalExecutor>`.** The compiler says "a nursery cannot run its children on
+//! `&Arc<LocalExecutor<'_>>`": children are `Send` and run on an [`async_executor::Executor`],
+//! which any thread may run. Use an `Executor`:
+//!
+//! ```compile_fail,E0277
+//! use std::sync::Arc;
+//! use async_executor::LocalExecutor;
+//! use smol_nursery::Nursery;
+//!
+//! let ex = Arc::new(LocalExecutor::new());
+//! let nursery = Nursery::<()>::new(&ex); // error[E0277]: a nursery cannot run its children on ...
+//! # drop(nursery);
+//! ```
+//!
+//! **An error type that nothing fixes.** When every child returns `Ok`, nothing tells the
+//! compiler what the nursery's error type `E` is: it says "type annotations needed for
+//! `Nursery<'_, _>`" (E0283). Name it: `Nursery::<MyError>::new(&ex)`. In a scope, the body's
+//! `Ok::<_, MyError>(value)` does the same.
+//!
+//! ```compile_fail,E0283
+//! use std::sync::Arc;
+//! use async_executor::Executor;
+//! use smol_nursery::Nursery;
+//!
+//! let ex = Arc::new(Executor::new());
+//! futures_lite::future::block_on(ex.run(async {
+//!     let nursery = Nursery::new(&ex); // error[E0283]: type annotations needed
+//!     nursery.start_soon(async { Ok(1) });
+//!     nursery.join().await.unwrap();
+//! }));
+//! ```
+//!
+//! **Converting errors by hand for `?`.** Not needed: [`NurseryError<E>`] is a
+//! [`std::error::Error`] whenever `E` is `Debug + Display`, so `join().await?` works in a
+//! function that returns `Result<_, Box<dyn Error>>`, with `String` or `&str` errors too:
+//!
+//! ```
+//! use std::error::Error;
+//! use std::sync::Arc;
+//! use async_executor::Executor;
+//! use smol_nursery::Nursery;
+//!
+//! fn run() -> Result<(), Box<dyn Error>> {
+//!     let ex = Arc::new(Executor::new());
+//!     futures_lite::future::block_on(ex.run(async {
+//!         let nursery = Nursery::new(&ex);
+//!         nursery.start_soon(async { Err::<(), _>("disk full") });
+//!         nursery.join().await?;
+//!         Ok(())
+//!     }))
+//! }
+//!
+//! assert_eq!(run().unwrap_err().to_string(), "1 task failed: disk full");
+//! ```
+//!
 //! # Compared with the alternatives
 //!
-//! | | nursery | raw `Task`s | `FuturesUnordered` | tokio's `JoinSet` |
-//! |---|---|---|---|---|
-//! | children run in parallel on the executor | yes | yes | no: polled inside one task | yes |
-//! | a failure cancels the siblings | yes, at once | by hand | by hand | by hand (`abort_all`) |
-//! | every error reported in one place | yes, at `join` | by hand | by hand | one at a time from `join_next` |
-//! | a child that must not be cancelled | [`shield`] | detach it, and lose track of it | no | spawn it elsewhere |
-//! | dropping the owner | cancels, except shielded children | cancels each dropped `Task` | drops every future | aborts every task |
-//! | dropping one child's handle | nothing | cancels the task | not applicable | nothing (detaches) |
-//! | a panicking destructor during cancellation | that child's panic | aborts the process | unwinds the owner | caught by the runtime |
-//! | memory | a few words per *unfinished* child, freed as each finishes | one per `Task` held | one per future | one per task until joined |
+//! | | nursery | raw `Task`s | `FuturesUnordered` | tokio's `JoinSet` | moro's `async_scope!` |
+//! |---|---|---|---|---|---|
+//! | children run in parallel on the executor | yes | yes | no: polled inside one task | yes | no: polled inside the scope's own future, on one task |
+//! | children may borrow | what was declared before the executor (a [`scope`]'s body: anything) | what was declared before the executor | anything | nothing: `'static` | anything |
+//! | a failure cancels the siblings | yes, at once | by hand | by hand | by hand (`abort_all`) | by hand (`terminate`, or `or_cancel` on a `Result`) |
+//! | the code that started the children stops with them | with [`scope`] | by hand | by hand | by hand | yes, on `terminate` |
+//! | every error reported in one place | yes, at `join` | by hand | by hand | one at a time from `join_next` | the first, passed to `terminate`, is the scope's value |
+//! | a child that must not be cancelled | [`shield`] | detach it, and lose track of it | no | spawn it outside the set (`tokio::spawn`) | no |
+//! | a child that says when it is ready | [`start`](Nursery::start) | by hand (a channel) | by hand | by hand | by hand |
+//! | dropping the owner | cancels, except shielded children | cancels each dropped `Task` | drops every future | aborts every task, without waiting for them | drops every child |
+//! | dropping one child's handle | nothing | cancels the task | no per-future handle | no per-task handle; dropping an `AbortHandle` does nothing | nothing: the child runs on, its result is dropped |
+//! | a panicking destructor during cancellation | that child's panic | aborts the process | unwinds the owner | caught; `join_next` returns it as a panic `JoinError` | unwinds the owner |
+//! | memory | a few words per *unfinished* child, freed as each finishes | one per `Task` held | one per future | one per task until joined | one boxed future per child, freed as each finishes |
 //!
 //! Raw [`async_executor::Task`]s give the same parallelism, but each one has to be awaited or
 //! cancelled by hand, and a `Task` dropped on an error path silently cancels its work.
@@ -131,51 +455,105 @@
 //! polls it, so they never run in parallel and stop when that task stops polling. tokio's
 //! `JoinSet` is the closest relative: it aborts its tasks when dropped and hands results out
 //! one by one; the nursery adds fail-fast cancellation, shields, deadlines, and a single place
-//! where every error and the first panic arrive, on smol's executor.
+//! where every error and the first panic arrive, on smol's executor (and gives results in
+//! completion order too, [as shown above](#results-in-completion-order)). moro's
+//! `async_scope!` is the closest to [`scope`]: its children may borrow anything, because they
+//! are polled inside the scope's own future, on one task, like `FuturesUnordered`; so they
+//! never run in parallel, and a failure stops them only through `terminate`. trio's
+//! `nursery.start` is the model of [`start`](Nursery::start); none of the others has it, and
+//! done by hand with a channel, a child's failure before it is ready goes to whoever joins,
+//! not to the starter.
 //!
 //! # Guarantees
 //!
-//! Each guarantee below is checked by the named test (in `tests/`), and all of them at once by
-//! `tests/stress.rs::random_trees_keep_every_guarantee`, which runs random trees of children
-//! (failing, panicking, sleeping, shielded, cancelling each other, nesting nurseries, under
-//! deadlines, foreign cancels and mid-way drops) on executors run by 1, 2 and 4 threads.
+//! Each guarantee has a number that stays the same from one release to the next, so that
+//! tests, issues and commits can cite it (a guarantee that is dropped leaves its number
+//! unused). Each is checked by the named tests (in `tests/`). G1 to G15 are also checked all
+//! at once by `stress.rs::random_trees_keep_every_guarantee`, which runs random trees of
+//! children (failing, panicking, sleeping, shielded, cancelling each other, nesting nurseries,
+//! under deadlines, foreign cancels and mid-way drops) on executors run by 1, 2 and 4 threads.
 //! CI also runs the test suite under Miri, which reports leaked tasks and `Arc` cycles.
 //!
-//! - When `join` returns, every child's future has been dropped:
+//! - **G1.** When `join` returns, every child's future has been dropped:
 //!   `join.rs::every_child_future_is_dropped_before_join_returns`.
-//! - No child code runs after `join` returns: `join.rs::no_child_code_runs_after_join`.
-//! - A failure cancels the non-shielded siblings at once, even while the owner is not in
-//!   `join`: `fail_fast.rs::cancellation_happens_even_when_the_owner_is_not_in_join`.
-//! - Every `Err` a child returned is reported once, in order, shielded and late ones included:
-//!   `errors.rs::every_error_is_reported_in_order_including_shielded_and_late_ones`.
-//! - `join` resumes the first panic only after every child has finished:
+//! - **G2.** No child code runs after `join` returns: `join.rs::no_child_code_runs_after_join`.
+//! - **G3.** A failure cancels the non-shielded siblings at once, even while the owner is not
+//!   in `join`: `fail_fast.rs::cancellation_happens_even_when_the_owner_is_not_in_join`.
+//! - **G4.** Every `Err` a child returned is reported once, in order, shielded and late ones
+//!   included: `errors.rs::every_error_is_reported_in_order_including_shielded_and_late_ones`.
+//! - **G5.** `join` resumes the first panic only after every child has finished:
 //!   `panics.rs::join_resumes_the_first_panic_after_every_child_finished`.
-//! - A destructor that panics while its child is cancelled or dropped is that child's panic,
-//!   never an abort: `panics.rs::a_destructor_panic_during_cancellation_is_that_childs_panic`,
+//! - **G6.** A destructor that panics while its child is cancelled or dropped is that child's
+//!   panic, never an abort: `panics.rs::a_destructor_panic_during_cancellation_is_that_childs_panic`,
 //!   `panics.rs::a_destructor_panic_while_the_executor_is_dropped_does_not_abort`,
 //!   `panics.rs::a_panicking_value_whose_handle_was_dropped_does_not_abort`.
-//! - The nursery never cancels a shielded child, and `join` waits for it:
+//! - **G7.** The nursery never cancels a shielded child, and `join` waits for it:
 //!   `shield.rs::a_shielded_child_survives_a_sibling_failure`,
 //!   `shield.rs::a_shielded_child_survives_explicit_cancel`,
 //!   `shield.rs::a_shielded_child_survives_the_deadline`.
-//! - Dropping the nursery or its `join` future cancels the non-shielded children, and shielded
-//!   ones finish: `dropping.rs::dropping_the_join_future_when_a_timeout_wins_the_race`,
+//! - **G8.** Dropping the nursery or its `join` future cancels the non-shielded children, and
+//!   shielded ones finish: `dropping.rs::dropping_the_join_future_when_a_timeout_wins_the_race`,
 //!   `faults.rs::join_dropped_at_every_await_point`.
-//! - Dropping the executor drops every child; `join` and the handles still resolve:
+//! - **G9.** Dropping the executor drops every child; `join` and the handles still resolve:
 //!   `dropping.rs::dropping_the_executor_drops_every_child_and_join_resolves`.
-//! - A child started concurrently with `join` is either awaited by it or refused with
-//!   `NurseryClosed`, never lost: `closed.rs::start_soon_racing_join_is_accepted_or_refused_never_lost`.
-//! - Deadlines never panic, whatever the duration, and `join` never waits for a timer that has
-//!   not fired: `deadlines.rs::duration_max_means_no_deadline`,
+//! - **G10.** A child started concurrently with `join` is either awaited by it or refused with
+//!   `NurseryClosed`, never lost:
+//!   `closed.rs::start_soon_racing_join_is_accepted_or_refused_never_lost`.
+//! - **G11.** Deadlines never panic, whatever the duration, and `join` never waits for a timer
+//!   that has not fired: `deadlines.rs::duration_max_means_no_deadline`,
 //!   `deadlines.rs::a_deadline_that_does_not_fire_costs_nothing_at_join`.
-//! - Every handle is finished once `join` has returned:
+//! - **G12.** Every handle is finished once `join` has returned:
 //!   `handles.rs::every_handle_is_finished_once_join_returned`.
-//! - Destructors may call `cancel` and `start_soon` on their own nursery without deadlock:
-//!   `faults.rs::destructors_that_call_cancel_and_start_soon_do_not_deadlock`.
-//! - A user's panic never leaves a lock poisoned or the nursery unusable:
+//! - **G13.** Destructors may call `cancel` and `start_soon` on their own nursery without
+//!   deadlock: `faults.rs::destructors_that_call_cancel_and_start_soon_do_not_deadlock`.
+//! - **G14.** A user's panic never leaves a lock poisoned or the nursery unusable:
 //!   `faults.rs::a_user_panic_never_leaves_the_nursery_unusable`.
-//! - Memory follows the peak number of unfinished children, not the total:
+//! - **G15.** Memory follows the peak number of unfinished children, not the total:
 //!   `memory.rs::memory_follows_the_peak_not_the_total`.
+//! - **G16.** A scope returns only once its body and every child have finished, no child code
+//!   runs after it returned, and the handle its body got is closed then:
+//!   `scope.rs::scope_returns_after_the_body_and_every_child`,
+//!   `scope.rs::the_body_handle_is_closed_after_the_scope_returns`.
+//! - **G17.** A scope's body is polled in the caller's task, never spawned, and is dropped at
+//!   its next await point when the nursery is cancelled (failure, deadline, `cancel()`):
+//!   `scope.rs::the_body_borrows_from_the_caller_and_is_never_spawned`,
+//!   `scope.rs::a_failing_child_cancels_the_body_at_its_next_await`,
+//!   `scope.rs::a_deadline_while_the_body_runs_is_a_timeout`.
+//! - **G18.** A scope's result follows the documented precedence: the first panic, then every
+//!   error (the body's own in order with the children's), then `is_cancelled` for a body
+//!   dropped by `cancel()`, then the body's value, which a body that returned always keeps:
+//!   `scope.rs::a_panic_in_the_body_is_resumed_after_every_child_finished`,
+//!   `scope.rs::the_bodys_own_error_is_recorded_in_order_and_cancels_the_children`,
+//!   `scope.rs::a_body_cancelled_by_cancel_is_an_is_cancelled_error`,
+//!   `scope.rs::a_body_that_returned_keeps_its_value_after_cancel`.
+//! - **G19.** Dropping a scope future drops the body, cancels the non-shielded children, and
+//!   shielded ones finish:
+//!   `scope.rs::dropping_the_scope_future_cancels_children_and_shielded_ones_finish`.
+//! - **G20.** `start` resolves with the child's value and handle once the child called
+//!   `started`, and the child counts for `join` from the moment `start` was called:
+//!   `start.rs::start_returns_the_value_and_a_handle_once_the_child_is_ready`,
+//!   `start.rs::join_waits_for_a_started_child`.
+//! - **G21.** Before it is ready, a child's error, panic, return and cancellation go to its
+//!   starter, and the nursery records and cancels nothing:
+//!   `start.rs::an_error_before_ready_goes_to_the_starter_not_the_nursery`,
+//!   `start.rs::a_panic_before_ready_is_resumed_in_the_starter`,
+//!   `start.rs::returning_without_started_is_exited`,
+//!   `start.rs::a_child_cancelled_before_ready_is_start_error_cancelled`.
+//! - **G22.** Dropping a `start` future before the child is ready cancels that child, shielded
+//!   or not; after, it cancels nothing, and the child's errors and panics go to the nursery:
+//!   `start.rs::dropping_start_before_ready_cancels_even_a_shielded_child`,
+//!   `start.rs::dropping_start_after_ready_cancels_nothing`,
+//!   `start.rs::after_ready_errors_and_panics_go_to_the_nursery`.
+//! - **G23.** `start` on a closed nursery returns `StartError::Closed` and never calls its
+//!   closure: `start.rs::start_on_a_closed_nursery_is_closed_and_never_calls_the_closure`.
+//! - **G24.** `cancelled()` resolves once the nursery is cancelled, for any reason, or closed,
+//!   at once if it already was, and not before:
+//!   `cancelled.rs::cancelled_resolves_for_every_reason`,
+//!   `cancelled.rs::cancelled_resolves_at_once_when_already_cancelled`,
+//!   `cancelled.rs::cancelled_resolves_once_the_nursery_is_closed`,
+//!   `cancelled.rs::cancelled_stays_pending_while_the_nursery_runs`.
+//! - **G25.** A shielded child that races `cancelled()` winds down by itself, and `join` waits
+//!   for it: `cancelled.rs::a_shielded_child_winds_down_on_cancelled_and_join_waits_for_it`.
 //!
 //! # Choices this crate makes
 //!
@@ -185,6 +563,10 @@
 //!   reports a timeout only if a child was unfinished when it fired, or was started after.
 //! - `NurseryError` keeps errors in the order they happened; `join` resumes only the first
 //!   panic and drops the other ones.
+//! - A scope's body is a child like the others: it is not shielded, and a failure anywhere
+//!   drops it. An owner that must outlive its children's failures is a `Nursery`.
+//! - A child that never calls [`Ready::started`] and never ends keeps `start` waiting, as in
+//!   trio.
 
 #![forbid(unsafe_code)]
 #![warn(missing_docs, missing_debug_implementations, rust_2018_idioms)]

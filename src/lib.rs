@@ -280,6 +280,93 @@
 //! }));
 //! ```
 //!
+//! # Policies: limits, reserved room, and failures that cancel nothing
+//!
+//! [`NurseryBuilder`] sets a nursery's policies once, when it is built:
+//!
+//! - **[`limit(k)`](NurseryBuilder::limit)**: at most `k` children run at once. `start_soon`
+//!   still never blocks: children beyond the limit wait, unspawned and unpolled, and are
+//!   admitted in start order as running ones finish. Use it when the children are already
+//!   in hand (a list of files) and memory is not the concern.
+//! - **[`reserve`](Nursery::reserve) / [`try_reserve`](Nursery::try_reserve)**: wait for (or
+//!   ask for) room under the limit first, then start the child through the [`Slot`]. A
+//!   producer that starts every child through a slot never holds more than `k` children in
+//!   memory: use it when children come from a stream that is faster than they finish (a
+//!   crawler's URLs, a server's connections). Go's `errgroup.SetLimit` and `TryGo` are the same
+//!   two tools.
+//! - **[`fail_fast(false)`](NurseryBuilder::fail_fast)**: a child's failure cancels nobody;
+//!   `join` reports every error at the end. Use it for a supervisor whose children fail
+//!   independently (Kotlin's `supervisorScope`); keep the default when the children are parts
+//!   of one job that is worthless once one part failed.
+//!
+//! ```
+//! use std::sync::Arc;
+//! use async_executor::Executor;
+//! use smol_nursery::NurseryBuilder;
+//!
+//! let ex = Arc::new(Executor::new());
+//! futures_lite::future::block_on(ex.run(async {
+//!     let crawler = NurseryBuilder::new().limit(16).fail_fast(false).build(&ex);
+//!     for url in 0..200 {
+//!         crawler.reserve().await.start_soon(async move {
+//!             if url % 97 == 0 { Err(format!("{url}: 503")) } else { Ok(()) }
+//!         });
+//!     }
+//!     let err = crawler.join().await.unwrap_err();
+//!     assert_eq!(err.errors(), ["0: 503", "97: 503", "194: 503"]);
+//! }));
+//! ```
+//!
+//! A child that awaits `start` or `reserve` of its own limited nursery can wait forever for
+//! the room it holds itself: start such grandchildren in a nursery of their own.
+//!
+//! # Graceful shutdown with a grace period
+//!
+//! A shield protects a child for as long as it runs; at shutdown that can be too long.
+//! [`shield(fut).grace(d)`](Shielded::grace) protects it until the nursery is cancelled
+//! (for any reason, dropping included), then gives it `d` more to finish by itself; after
+//! that it is cancelled like any child, which is not an error. Together with
+//! [`cancelled()`](NurseryHandle::cancelled), a connection finishes the request it is on, takes
+//! no new one, and is cut if it takes too long:
+//!
+//! ```
+//! use std::sync::Arc;
+//! use std::time::Duration;
+//! use async_executor::Executor;
+//! use async_io::Timer;
+//! use smol_nursery::{shield, Nursery, TaskError};
+//!
+//! let ex = Arc::new(Executor::new());
+//! futures_lite::future::block_on(ex.run(async {
+//!     let server = Nursery::<()>::new(&ex);
+//!     let mut connections = Vec::new();
+//!     for request_ms in [10, 500] {
+//!         let stopping = server.handle().cancelled();
+//!         connections.push(server.start_soon(shield(async move {
+//!             Timer::after(Duration::from_millis(request_ms)).await; // the request in progress
+//!             stopping.await; // then no new request once the server stops
+//!             Ok(())
+//!         }).grace(Duration::from_millis(100))));
+//!     }
+//!     server.cancel();
+//!     server.join().await.unwrap();
+//!     assert_eq!(connections.remove(0).await, Ok(()));
+//!     assert_eq!(connections.remove(0).await, Err(TaskError::Cancelled)); // cut after 100 ms
+//! }));
+//! ```
+//!
+//! The `grace` example shows it with printed timings, and the `crawler` example the policies.
+//!
+//! # What is still running: snapshots
+//!
+//! [`Nursery::snapshot`] (and [`NurseryHandle::snapshot`]) copies the state of a nursery's
+//! tree: its unfinished children with where each was started (`start_soon` and its kin are
+//! `#[track_caller]`), whether each is shielded or in its grace period, and for about how long
+//! it has run; the nurseries opened inside them; and the nurseries it adopted. Its `Display`
+//! is an indented tree, what a service prints when it hangs at shutdown. Nothing is recorded
+//! for it beyond each pending child's start site and first-wait time, and nothing is built
+//! until one is asked for.
+//!
 //! # Results in completion order
 //!
 //! A [`TaskHandle`] resolves as soon as its child has finished, before `join`. To take the
@@ -321,9 +408,56 @@
 //! # Dropping things
 //!
 //! - **The nursery, or the `join` future**, dropped before `join` finished (say, an outer
-//!   timeout won a race against `join`): every non-shielded child is cancelled. Shielded
-//!   children keep running on the executor, detached, to completion; their errors and panics
-//!   then have nobody to go to and are dropped (a panic has already reached the panic hook).
+//!   timeout won a race against `join`, or the child it lived in was cancelled): every
+//!   non-shielded child is cancelled. Shielded children keep running to completion (graced
+//!   ones until their grace is over); their errors and panics then have nobody to go to and
+//!   are dropped (a panic has already reached the panic hook).
+//! - **Adoption: no orphans.** A nursery created while a child of another nursery is being
+//!   polled (in the child's body, or in a `scope` inside it) has that nursery as its parent,
+//!   fixed at creation. When it is dropped before its `join` finished, the nearest ancestor
+//!   that was not dropped *adopts* what it still runs: that ancestor's `join` waits until
+//!   every remaining child of the dropped nursery has finished. The hand-over costs O(1).
+//!   Adopted work does not count in the adopter's `len()` or against its limit, and the
+//!   adopter's cancellation, deadline and failures do not touch it (a shield stays a shield);
+//!   its errors and panics are dropped as above. If the ancestor's `join` has already
+//!   returned, or there is no ancestor (a nursery created in `main`), nobody adopts and the
+//!   shielded children run on, detached. So a shielded payment inside an order nursery,
+//!   inside a connection child that a failure cancelled, still finishes before the server's
+//!   `join` returns:
+//!
+//! ```
+//! use std::sync::atomic::{AtomicBool, Ordering};
+//! use std::sync::Arc;
+//! use std::time::Duration;
+//! use async_executor::Executor;
+//! use async_io::Timer;
+//! use smol_nursery::{shield, Nursery};
+//!
+//! static PAID: AtomicBool = AtomicBool::new(false);
+//!
+//! let ex = Arc::new(Executor::new());
+//! futures_lite::future::block_on(ex.run(async {
+//!     let server = Nursery::<&str>::new(&ex);
+//!     let inner = ex.clone();
+//!     server.start_soon(async move {
+//!         // The connection: its order nursery runs a shielded payment.
+//!         let orders = Nursery::<&str>::new(&inner);
+//!         orders.start_soon(shield(async {
+//!             Timer::after(Duration::from_millis(50)).await;
+//!             PAID.store(true, Ordering::SeqCst);
+//!             Ok(())
+//!         }));
+//!         orders.join().await.map_err(|_| "orders failed")
+//!     });
+//!     server.start_soon(async {
+//!         Timer::after(Duration::from_millis(5)).await;
+//!         Err::<(), _>("a sibling failed") // cancels the connection and its order nursery
+//!     });
+//!     assert!(server.join().await.is_err());
+//!     assert!(PAID.load(Ordering::SeqCst), "the server's join waited for the payment");
+//! }));
+//! ```
+//!
 //! - **The [`Scope`] future**, dropped before it finished: the body is dropped first, then the
 //!   nursery, as above.
 //! - **A [`Start`] future**, dropped before its child called [`Ready::started`]: that child is
@@ -510,50 +644,97 @@
 //!   `faults.rs::a_user_panic_never_leaves_the_nursery_unusable`.
 //! - **G15.** Memory follows the peak number of unfinished children, not the total:
 //!   `memory.rs::memory_follows_the_peak_not_the_total`.
-//! - **G16.** A scope returns only once its body and every child have finished, no child code
-//!   runs after it returned, and the handle its body got is closed then:
-//!   `scope.rs::scope_returns_after_the_body_and_every_child`,
-//!   `scope.rs::the_body_handle_is_closed_after_the_scope_returns`.
-//! - **G17.** A scope's body is polled in the caller's task, never spawned, and is dropped at
-//!   its next await point when the nursery is cancelled (failure, deadline, `cancel()`):
-//!   `scope.rs::the_body_borrows_from_the_caller_and_is_never_spawned`,
-//!   `scope.rs::a_failing_child_cancels_the_body_at_its_next_await`,
-//!   `scope.rs::a_deadline_while_the_body_runs_is_a_timeout`.
+//! - **G16.** A scope returns only once its body and every child have finished, and the
+//!   handle its body got is closed then:
+//!   `scope.rs::a_scope_waits_for_its_children_and_returns_the_bodys_value`,
+//!   `scope.rs::the_handle_is_closed_after_the_scope_returned`.
+//! - **G17.** A scope's body is polled in the caller's task (it may borrow from the caller),
+//!   and is dropped at its next await point when the nursery is cancelled (failure,
+//!   deadline, `cancel()`): `scope.rs::the_body_may_borrow_from_the_caller`,
+//!   `scope.rs::the_body_is_cancelled_at_its_next_await_when_a_child_fails`,
+//!   `scope.rs::a_deadline_set_through_the_handle_is_a_timeout`,
+//!   `scope.rs::a_cancel_from_a_child_cancels_the_body`.
 //! - **G18.** A scope's result follows the documented precedence: the first panic, then every
 //!   error (the body's own in order with the children's), then `is_cancelled` for a body
 //!   dropped by `cancel()`, then the body's value, which a body that returned always keeps:
-//!   `scope.rs::a_panic_in_the_body_is_resumed_after_every_child_finished`,
-//!   `scope.rs::the_bodys_own_error_is_recorded_in_order_and_cancels_the_children`,
-//!   `scope.rs::a_body_cancelled_by_cancel_is_an_is_cancelled_error`,
-//!   `scope.rs::a_body_that_returned_keeps_its_value_after_cancel`.
-//! - **G19.** Dropping a scope future drops the body, cancels the non-shielded children, and
-//!   shielded ones finish:
-//!   `scope.rs::dropping_the_scope_future_cancels_children_and_shielded_ones_finish`.
+//!   `scope.rs::a_body_panic_is_resumed_after_every_child_finished`,
+//!   `scope.rs::the_bodys_error_is_recorded_in_order_and_cancels_the_children`,
+//!   `scope.rs::an_explicit_cancel_makes_is_cancelled_true`,
+//!   `scope.rs::a_body_that_returned_keeps_its_value_even_after_cancel`.
+//! - **G19.** Dropping a scope future drops the body and cancels the non-shielded children;
+//!   scope futures are `Send` and nest inside children:
+//!   `scope.rs::dropping_the_scope_future_drops_the_body_and_cancels_the_children`,
+//!   `scope.rs::scopes_nest_inside_children_on_a_multi_threaded_executor`.
 //! - **G20.** `start` resolves with the child's value and handle once the child called
-//!   `started`, and the child counts for `join` from the moment `start` was called:
-//!   `start.rs::start_returns_the_value_and_a_handle_once_the_child_is_ready`,
-//!   `start.rs::join_waits_for_a_started_child`.
-//! - **G21.** Before it is ready, a child's error, panic, return and cancellation go to its
-//!   starter, and the nursery records and cancels nothing:
-//!   `start.rs::an_error_before_ready_goes_to_the_starter_not_the_nursery`,
+//!   `started`; the child counts for `join` from the moment `start` was called:
+//!   `start.rs::ready_hands_the_value_and_the_handle_to_the_starter`.
+//! - **G21.** Before it is ready, a child's error, panic, return, cancellation and destructor
+//!   panic go to its starter, and the nursery records and cancels nothing:
+//!   `start.rs::an_error_before_ready_goes_to_the_starter_only`,
 //!   `start.rs::a_panic_before_ready_is_resumed_in_the_starter`,
-//!   `start.rs::returning_without_started_is_exited`,
-//!   `start.rs::a_child_cancelled_before_ready_is_start_error_cancelled`.
+//!   `start.rs::returning_without_ready_is_exited`,
+//!   `start.rs::a_cancellation_before_ready_is_cancelled`,
+//!   `start.rs::a_destructor_panic_while_cancelled_before_ready_goes_to_the_starter`.
 //! - **G22.** Dropping a `start` future before the child is ready cancels that child, shielded
-//!   or not; after, it cancels nothing, and the child's errors and panics go to the nursery:
-//!   `start.rs::dropping_start_before_ready_cancels_even_a_shielded_child`,
+//!   or not; after, it cancels nothing, and the child's errors and panics go to the nursery;
+//!   ready racing a cancellation gives exactly one outcome:
+//!   `start.rs::dropping_start_before_ready_cancels_the_child_even_shielded`,
 //!   `start.rs::dropping_start_after_ready_cancels_nothing`,
-//!   `start.rs::after_ready_errors_and_panics_go_to_the_nursery`.
+//!   `start.rs::errors_and_panics_after_ready_go_to_the_nursery`,
+//!   `start.rs::ready_racing_a_cancellation_gives_exactly_one_outcome`.
 //! - **G23.** `start` on a closed nursery returns `StartError::Closed` and never calls its
-//!   closure: `start.rs::start_on_a_closed_nursery_is_closed_and_never_calls_the_closure`.
+//!   closure: `start.rs::start_through_a_closed_handle_does_not_call_the_closure`.
 //! - **G24.** `cancelled()` resolves once the nursery is cancelled, for any reason, or closed,
-//!   at once if it already was, and not before:
-//!   `cancelled.rs::cancelled_resolves_for_every_reason`,
-//!   `cancelled.rs::cancelled_resolves_at_once_when_already_cancelled`,
-//!   `cancelled.rs::cancelled_resolves_once_the_nursery_is_closed`,
-//!   `cancelled.rs::cancelled_stays_pending_while_the_nursery_runs`.
+//!   at once if it already was, and wakes up across threads:
+//!   `cancelled.rs::resolves_on_an_explicit_cancel`, `cancelled.rs::resolves_on_a_failure`,
+//!   `cancelled.rs::resolves_when_the_deadline_fires`,
+//!   `cancelled.rs::resolves_when_the_nursery_is_dropped`,
+//!   `cancelled.rs::resolves_once_the_nursery_is_closed_by_join`,
+//!   `cancelled.rs::resolves_at_once_when_already_cancelled`,
+//!   `cancelled.rs::wakes_up_when_another_thread_cancels`.
 //! - **G25.** A shielded child that races `cancelled()` winds down by itself, and `join` waits
-//!   for it: `cancelled.rs::a_shielded_child_winds_down_on_cancelled_and_join_waits_for_it`.
+//!   for it: `cancelled.rs::a_shielded_child_winds_down_on_its_own`.
+//! - **G26.** Under `limit(k)`, never more than `k` children run at once (shielded ones
+//!   count), waiting children are admitted in start order, count in `len()` and are not
+//!   polled, and a cancelled nursery never runs its waiting non-shielded children:
+//!   `limit.rs::never_more_than_k_children_run_at_once`,
+//!   `limit.rs::waiting_children_are_admitted_in_start_order`,
+//!   `limit.rs::waiting_children_count_in_len_and_are_not_polled`,
+//!   `limit.rs::a_cancelled_nursery_never_runs_its_waiting_children_but_runs_shielded_ones`.
+//! - **G27.** A slot counts as an unfinished child until used or dropped, a dropped slot frees
+//!   its room, waiting `reserve` calls are served in order, and a producer through slots
+//!   never holds more than `k` children:
+//!   `reserve.rs::a_slot_keeps_join_waiting_until_used`,
+//!   `reserve.rs::a_dropped_slot_frees_its_room`,
+//!   `reserve.rs::waiting_reserves_are_served_in_order`,
+//!   `reserve.rs::a_producer_through_slots_never_has_more_than_k_children`.
+//! - **G28.** A graced child is never cut before its grace has passed, is cut once it has
+//!   (not an error), and its grace works for a dropped nursery and while it waits for room:
+//!   `grace.rs::a_child_past_its_grace_is_cut_and_that_is_no_error`,
+//!   `grace.rs::a_child_that_finishes_inside_its_grace_keeps_its_value`,
+//!   `grace.rs::grace_works_when_the_nursery_was_dropped`,
+//!   `grace.rs::a_graced_child_waiting_for_admission_counts_its_grace_while_it_waits`.
+//! - **G29.** With `fail_fast(false)`, failures cancel nobody and every error is reported; a
+//!   scope body's own failure still cancels:
+//!   `fail_fast_off.rs::errors_cancel_nobody_and_are_all_reported`,
+//!   `fail_fast_off.rs::a_panic_cancels_nobody_and_is_resumed_after_all_finished`,
+//!   `fail_fast_off.rs::a_failing_scope_body_still_cancels`.
+//! - **G30.** No orphans: a nursery dropped inside a child is adopted by the nearest live
+//!   ancestor, whose `join` waits for it, through any number of levels; a joined ancestor,
+//!   or none, adopts nothing: `tree.rs::a_shielded_payment_inside_a_cancelled_connection_finishes_before_the_outer_join`,
+//!   `tree.rs::adoption_goes_through_two_levels_of_dropped_nurseries`,
+//!   `tree.rs::adopted_work_does_not_count_in_len_and_its_errors_do_not_reach_the_adopter`,
+//!   `tree.rs::a_parent_already_joined_adopts_nothing`,
+//!   `tree.rs::nurseries_created_outside_any_child_have_no_parent`; and at random,
+//!   `stress.rs::random_trees_keep_every_guarantee` checks after every `join` that nothing of
+//!   a nursery nested in it still runs.
+//! - **G31.** A snapshot shows each kind of child, can be taken from any thread at any time,
+//!   and shows nothing for a joined nursery:
+//!   `tree.rs::a_snapshot_shows_running_shielded_graced_cancelling_and_waiting_children`,
+//!   `tree.rs::a_snapshot_can_be_taken_from_another_thread_while_children_come_and_go`,
+//!   `tree.rs::a_closed_nurserys_snapshot_shows_nothing_running`.
+//! - **G32.** A `TaskHandle::cancel` racing its child's end leaves nothing behind in a
+//!   long-lived nursery (unit test `task::tests::handle_cancels_racing_finishes_leave_the_registry_flat`).
 //!
 //! # Choices this crate makes
 //!

@@ -11,8 +11,6 @@
 
 mod common;
 
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::sync::atomic::{AtomicIsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -20,23 +18,8 @@ use async_executor::Executor;
 use common::*;
 use smol_nursery::Nursery;
 
-struct Counting;
-
-static IN_USE: AtomicIsize = AtomicIsize::new(0);
-
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        IN_USE.fetch_add(layout.size() as isize, Ordering::Relaxed);
-        unsafe { System.alloc(layout) }
-    }
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        IN_USE.fetch_sub(layout.size() as isize, Ordering::Relaxed);
-        unsafe { System.dealloc(ptr, layout) }
-    }
-}
-
 #[global_allocator]
-static ALLOCATOR: Counting = Counting;
+static ALLOCATOR: common::alloc::Counting = common::alloc::Counting;
 
 /// Nurseries per way of ending a deadline, in the measured run.
 const ROUNDS: usize = 2_000;
@@ -96,7 +79,7 @@ async fn settled_in_use() -> isize {
     let mut least = isize::MAX;
     for _ in 0..5 {
         sleep(2).await;
-        least = least.min(IN_USE.load(Ordering::SeqCst));
+        least = least.min(common::alloc::in_use());
     }
     least
 }

@@ -6,29 +6,11 @@
 
 mod common;
 
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::sync::atomic::{AtomicIsize, Ordering};
-
 use common::*;
 use smol_nursery::Nursery;
 
-struct Counting;
-
-static IN_USE: AtomicIsize = AtomicIsize::new(0);
-
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        IN_USE.fetch_add(layout.size() as isize, Ordering::Relaxed);
-        unsafe { System.alloc(layout) }
-    }
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        IN_USE.fetch_sub(layout.size() as isize, Ordering::Relaxed);
-        unsafe { System.dealloc(ptr, layout) }
-    }
-}
-
 #[global_allocator]
-static ALLOCATOR: Counting = Counting;
+static ALLOCATOR: common::alloc::Counting = common::alloc::Counting;
 
 #[test]
 fn memory_follows_the_peak_not_the_total() {
@@ -48,7 +30,7 @@ fn memory_follows_the_peak_not_the_total() {
             while !nursery.is_empty() {
                 futures_lite::future::yield_now().await;
             }
-            let in_use = IN_USE.load(Ordering::Relaxed);
+            let in_use = common::alloc::in_use();
             if batch == 2 {
                 after_first = in_use;
             } else if batch > 2 {

@@ -2,6 +2,8 @@
 //! drop counters.
 #![allow(dead_code)]
 
+pub mod alloc;
+
 use std::future::Future;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{mpsc, Arc};

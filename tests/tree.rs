@@ -110,6 +110,7 @@ fn adopted_work_does_not_count_in_len_and_its_errors_do_not_reach_the_adopter() 
     });
 }
 
+#[cfg(not(miri))] // grace and deadlines run on async-io's timers, which need the reactor
 #[test]
 fn adoption_with_grace_children_waits_for_the_grace_only() {
     run(2, |ex| async move {
@@ -235,6 +236,7 @@ fn a_scope_inside_a_child_links_to_the_childs_nursery() {
     });
 }
 
+#[cfg(not(miri))] // grace and deadlines run on async-io's timers, which need the reactor
 #[test]
 fn a_snapshot_shows_running_shielded_graced_cancelling_and_waiting_children() {
     run(1, |ex| async move {

@@ -4,6 +4,18 @@
 //! 1 000 000 children, twice: with criterion (one contender after the other), and interleaved
 //! (the contenders take turns, round after round, so that a shared machine's drift hits them
 //! alike). `benches/README.md` explains how to read and reproduce the results.
+//!
+//! The groups of part one (`spawn_join`, `fail_fast`, `two_threads`) are here; the groups of
+//! the `start` / `scope` API are in `api.rs`, which is all that must be replaced by an empty
+//! list to run this suite on code older than that API (see the README).
+//!
+//! Environment variables select what runs (criterion's own arguments still apply):
+//! - `SMOL_NURSERY_BENCH_GROUPS=spawn_join,start`: only these groups;
+//! - `SMOL_NURSERY_BENCH_SIZES=1000,100000`: only these N;
+//! - `SMOL_NURSERY_BENCH_PART=interleaved` (or `criterion`): only that part;
+//! - `SMOL_NURSERY_BENCH_ROUNDS=21`: rounds of the interleaved part, for every N.
+
+mod api;
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
@@ -15,123 +27,190 @@ use futures::stream::{FuturesUnordered, StreamExt};
 use futures_lite::future;
 use smol_nursery::{shield, Nursery};
 
-/// The children counts every group runs.
-const SIZES: [usize; 3] = [1_000, 100_000, 1_000_000];
+/// The children counts every group runs (unless it names its own).
+const SIZES: &[usize] = &[1_000, 100_000, 1_000_000];
 
-/// The contenders of each group, in the order they are reported.
-const SPAWN_JOIN: [&str; 6] = [
-    "nursery",
-    "nursery_awaited",
-    "nursery_shielded",
-    "raw_executor",
-    "tokio_joinset",
-    "futures_unordered",
-];
-const FAIL_FAST: [&str; 4] = [
-    "nursery",
-    "raw_drop_all",
-    "raw_cancel_loop",
-    "tokio_abort_all",
-];
-const TWO_THREADS: [&str; 2] = ["nursery", "raw_executor"];
+/// One measurement: runs `contender` with `n` children and returns the time it took.
+pub type Measure = fn(&Bench, &str, usize) -> Duration;
 
-/// The ratios each group's targets are stated in: (numerator, denominator).
-const SPAWN_JOIN_RATIOS: &[(&str, &str)] = &[
-    ("nursery", "raw_executor"),
-    ("nursery_awaited", "raw_executor"),
-    ("nursery_shielded", "raw_executor"),
-    ("nursery", "tokio_joinset"),
-    ("nursery", "futures_unordered"),
+/// A group: contenders measured side by side on the same work.
+pub struct Group {
+    /// The group's name, in criterion's ids and in the interleaved lines.
+    pub name: &'static str,
+    /// The contenders, in the order they are reported.
+    pub contenders: &'static [&'static str],
+    /// The ratios the group's targets are stated in: (numerator, denominator).
+    pub ratios: &'static [(&'static str, &'static str)],
+    /// The threads that run the executor.
+    pub threads: usize,
+    /// The children counts.
+    pub sizes: &'static [usize],
+    /// How one contender is measured.
+    pub measure: Measure,
+}
+
+/// The groups of part one.
+const PART_ONE: &[Group] = &[
+    Group {
+        name: "spawn_join",
+        contenders: &[
+            "nursery",
+            "nursery_awaited",
+            "nursery_shielded",
+            "raw_executor",
+            "tokio_joinset",
+            "futures_unordered",
+        ],
+        ratios: &[
+            ("nursery", "raw_executor"),
+            ("nursery_awaited", "raw_executor"),
+            ("nursery_shielded", "raw_executor"),
+            ("nursery", "tokio_joinset"),
+            ("nursery", "futures_unordered"),
+        ],
+        threads: 1,
+        sizes: SIZES,
+        measure: Bench::spawn_join,
+    },
+    Group {
+        name: "fail_fast",
+        contenders: &[
+            "nursery",
+            "raw_drop_all",
+            "raw_cancel_loop",
+            "tokio_abort_all",
+        ],
+        ratios: &[
+            ("nursery", "raw_cancel_loop"),
+            ("nursery", "raw_drop_all"),
+            ("nursery", "tokio_abort_all"),
+        ],
+        threads: 1,
+        sizes: SIZES,
+        measure: Bench::fail_fast,
+    },
+    Group {
+        name: "two_threads",
+        contenders: &["nursery", "raw_executor"],
+        ratios: &[("nursery", "raw_executor")],
+        threads: 2,
+        sizes: SIZES,
+        measure: Bench::spawn_join,
+    },
 ];
-const FAIL_FAST_RATIOS: &[(&str, &str)] = &[
-    ("nursery", "raw_cancel_loop"),
-    ("nursery", "raw_drop_all"),
-    ("nursery", "tokio_abort_all"),
-];
-const TWO_THREADS_RATIOS: &[(&str, &str)] = &[("nursery", "raw_executor")];
+
+/// What the environment selected.
+struct Selection {
+    /// `SMOL_NURSERY_BENCH_GROUPS`: the groups to run; all when unset.
+    groups: Option<Vec<String>>,
+    /// `SMOL_NURSERY_BENCH_SIZES`: the N to run; all when unset.
+    sizes: Option<Vec<usize>>,
+    /// `SMOL_NURSERY_BENCH_PART`: whether criterion's part runs.
+    criterion: bool,
+    /// `SMOL_NURSERY_BENCH_PART`: whether the interleaved part runs.
+    interleaved: bool,
+    /// `SMOL_NURSERY_BENCH_ROUNDS`: the interleaved rounds, for every N.
+    rounds: Option<usize>,
+}
+
+impl Selection {
+    fn from_env() -> Self {
+        let var = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
+        let list =
+            |v: String| -> Vec<String> { v.split(',').map(|s| s.trim().to_owned()).collect() };
+        let sizes = var("SMOL_NURSERY_BENCH_SIZES").map(|v| {
+            list(v)
+                .iter()
+                .map(|s| {
+                    s.replace('_', "")
+                        .parse()
+                        .expect("SMOL_NURSERY_BENCH_SIZES: numbers")
+                })
+                .collect()
+        });
+        let part = var("SMOL_NURSERY_BENCH_PART");
+        let (criterion, interleaved) = match part.as_deref() {
+            None => (true, true),
+            Some("criterion") => (true, false),
+            Some("interleaved") => (false, true),
+            Some(other) => {
+                panic!("SMOL_NURSERY_BENCH_PART: `criterion` or `interleaved`, not {other}")
+            }
+        };
+        let rounds = var("SMOL_NURSERY_BENCH_ROUNDS")
+            .map(|v| v.parse().expect("SMOL_NURSERY_BENCH_ROUNDS: a number"));
+        Selection {
+            groups: var("SMOL_NURSERY_BENCH_GROUPS").map(list),
+            sizes,
+            criterion,
+            interleaved,
+            rounds,
+        }
+    }
+
+    fn group(&self, group: &Group) -> bool {
+        self.groups
+            .as_ref()
+            .map_or(true, |names| names.iter().any(|name| name == group.name))
+    }
+
+    fn size(&self, n: usize) -> bool {
+        self.sizes.as_ref().map_or(true, |sizes| sizes.contains(&n))
+    }
+}
 
 /// Runs every group with criterion, then interleaved, naming the results after `alloc`.
 pub fn run_all(alloc: &str) {
-    let bench = Bench::new(1);
-    let two = Bench::new(2);
+    let select = Selection::from_env();
+    let groups: Vec<&Group> = PART_ONE
+        .iter()
+        .chain(api::GROUPS)
+        .filter(|g| select.group(g))
+        .collect();
+    for name in select.groups.iter().flatten() {
+        if !groups.iter().any(|g| g.name == name) {
+            eprintln!("SMOL_NURSERY_BENCH_GROUPS: no group {name} in this suite");
+        }
+    }
+    let benches = [Bench::new(1), Bench::new(2)];
+    let bench = |g: &Group| &benches[g.threads - 1];
+    // Sizes in increasing order, each with every group that runs it.
+    let mut sizes: Vec<usize> = groups
+        .iter()
+        .flat_map(|g| g.sizes.iter().copied())
+        .collect();
+    sizes.sort_unstable();
+    sizes.dedup();
+    sizes.retain(|&n| select.size(n));
     let mut c = Criterion::default().configure_from_args();
-    for n in SIZES {
-        criterion_group(
-            &mut c,
-            &bench,
-            alloc,
-            "spawn_join",
-            &SPAWN_JOIN,
-            n,
-            Bench::spawn_join,
-        );
-        criterion_group(
-            &mut c,
-            &bench,
-            alloc,
-            "fail_fast",
-            &FAIL_FAST,
-            n,
-            Bench::fail_fast,
-        );
-        criterion_group(
-            &mut c,
-            &two,
-            alloc,
-            "two_threads",
-            &TWO_THREADS,
-            n,
-            Bench::spawn_join,
-        );
+    if select.criterion {
+        for &n in &sizes {
+            for g in groups.iter().filter(|g| g.sizes.contains(&n)) {
+                criterion_group(&mut c, bench(g), alloc, g, n);
+            }
+        }
     }
     c.final_summary();
     // `--list`, `--test` (from `cargo test --benches`) and a filter select criterion's part only.
     let args: Vec<String> = std::env::args().skip(1).collect();
-    if args
-        .iter()
-        .any(|arg| arg == "--list" || arg == "--test" || !arg.starts_with('-'))
+    if !select.interleaved
+        || args
+            .iter()
+            .any(|arg| arg == "--list" || arg == "--test" || !arg.starts_with('-'))
     {
         return;
     }
     println!("\nInterleaved medians ({alloc} allocator), ns per child:");
-    for n in SIZES {
-        let spawn_join = (&SPAWN_JOIN[..], SPAWN_JOIN_RATIOS);
-        interleaved(
-            &bench,
-            alloc,
-            "spawn_join",
-            spawn_join,
-            n,
-            Bench::spawn_join,
-        );
-        let fail_fast = (&FAIL_FAST[..], FAIL_FAST_RATIOS);
-        interleaved(&bench, alloc, "fail_fast", fail_fast, n, Bench::fail_fast);
-        let two_threads = (&TWO_THREADS[..], TWO_THREADS_RATIOS);
-        interleaved(
-            &two,
-            alloc,
-            "two_threads",
-            two_threads,
-            n,
-            Bench::spawn_join,
-        );
+    for &n in &sizes {
+        for g in groups.iter().filter(|g| g.sizes.contains(&n)) {
+            interleaved(bench(g), alloc, g, n, select.rounds);
+        }
     }
 }
 
-/// One measurement: runs `contender` with `n` children and returns the time it took.
-type Measure = fn(&Bench, &str, usize) -> Duration;
-
 /// Registers one criterion group.
-fn criterion_group(
-    c: &mut Criterion,
-    bench: &Bench,
-    alloc: &str,
-    group: &str,
-    contenders: &[&str],
-    n: usize,
-    measure: Measure,
-) {
-    let mut g = c.benchmark_group(format!("{alloc}/{group}/{n}"));
+fn criterion_group(c: &mut Criterion, bench: &Bench, alloc: &str, group: &Group, n: usize) {
+    let mut g = c.benchmark_group(format!("{alloc}/{}/{n}", group.name));
     g.throughput(Throughput::Elements(n as u64));
     // Enough samples for a stable median on a noisy machine, without running for an hour.
     g.sample_size(match n {
@@ -141,7 +220,8 @@ fn criterion_group(
     });
     g.warm_up_time(Duration::from_millis(500));
     g.measurement_time(Duration::from_secs(if n >= 1_000_000 { 10 } else { 4 }));
-    for &contender in contenders {
+    let measure = group.measure;
+    for &contender in group.contenders {
         g.bench_function(BenchmarkId::from_parameter(contender), |b| {
             b.iter_custom(|iters| (0..iters).map(|_| measure(bench, contender, n)).sum())
         });
@@ -150,21 +230,17 @@ fn criterion_group(
 }
 
 /// Runs the contenders in turns, round after round, and prints the medians and ratios.
-fn interleaved(
-    bench: &Bench,
-    alloc: &str,
-    group: &str,
-    (contenders, ratios): (&[&str], &[(&str, &str)]),
-    n: usize,
-    measure: Measure,
-) {
+fn interleaved(bench: &Bench, alloc: &str, group: &Group, n: usize, rounds: Option<usize>) {
     // About 100 000 children per sample, and 11 rounds (7 for a million children).
     let reps = (100_000 / n).max(1);
-    let rounds = if n >= 1_000_000 { 7 } else { 11 };
+    let rounds = rounds.unwrap_or(if n >= 1_000_000 { 7 } else { 11 });
+    let contenders = group.contenders;
     let mut samples = vec![Vec::new(); contenders.len()];
     for _ in 0..rounds {
         for (i, &contender) in contenders.iter().enumerate() {
-            let total: Duration = (0..reps).map(|_| measure(bench, contender, n)).sum();
+            let total: Duration = (0..reps)
+                .map(|_| (group.measure)(bench, contender, n))
+                .sum();
             samples[i].push(total.as_nanos() as f64 / (reps * n) as f64);
         }
     }
@@ -181,19 +257,21 @@ fn interleaved(
         .iter()
         .map(|c| format!("{c} {:.0}", median(c)))
         .collect();
-    let quotients: Vec<String> = ratios
+    let quotients: Vec<String> = group
+        .ratios
         .iter()
         .map(|(a, b)| format!("{a}/{b} {:.2}", median(a) / median(b)))
         .collect();
     println!(
-        "{alloc}/{group}/{n}: {} | {}",
+        "{alloc}/{}/{n}: {} | {}",
+        group.name,
         cells.join(", "),
         quotients.join(", ")
     );
 }
 
 /// What the measurements share: an executor (run by `threads` threads) and a tokio runtime.
-struct Bench {
+pub struct Bench {
     ex: Arc<Executor<'static>>,
     tokio: tokio::runtime::Runtime,
     /// Stops the extra executor threads when dropped.

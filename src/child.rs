@@ -27,6 +27,10 @@ pub(crate) struct End<E> {
 /// Who hears of a child's end first: the task awaiting `start`, while the child has not said
 /// it is ready. Whatever the starter does not take goes to the nursery.
 pub(crate) trait Starter<E> {
+    /// Whether there is a starter at all: an ordinary child's end is reported only if it
+    /// failed, and costs nothing otherwise.
+    const WATCHES: bool = true;
+
     /// Takes `end` if the starter is still waiting for the child; hands it back otherwise.
     fn take_end(&self, end: End<E>) -> Option<End<E>>;
 }
@@ -35,6 +39,8 @@ pub(crate) trait Starter<E> {
 pub(crate) struct NoStarter;
 
 impl<E> Starter<E> for NoStarter {
+    const WATCHES: bool = false;
+
     #[inline]
     fn take_end(&self, end: End<E>) -> Option<End<E>> {
         Some(end)
@@ -235,7 +241,12 @@ where
 }
 
 /// Hands a child's end to its starter, or else to the nursery.
+#[inline]
 fn report<E, S: Starter<E>>(shared: &Shared<'_, E>, starter: &S, end: End<E>) {
+    if !S::WATCHES && end.error.is_none() && end.panic.is_none() {
+        // An ordinary child that returned or was cancelled: nobody needs to hear of it.
+        return;
+    }
     if let Some(end) = starter.take_end(end) {
         shared.fail(end);
     }
@@ -243,6 +254,7 @@ fn report<E, S: Starter<E>>(shared: &Shared<'_, E>, starter: &S, end: End<E>) {
 
 impl<E> End<E> {
     /// A child that returned `Ok`.
+    #[inline]
     fn new() -> Self {
         End {
             error: None,

@@ -364,8 +364,9 @@
 //! `#[track_caller]`), whether each is shielded or in its grace period, and for about how long
 //! it has run; the nurseries opened inside them; and the nurseries it adopted. Its `Display`
 //! is an indented tree, what a service prints when it hangs at shutdown. Nothing is recorded
-//! for it beyond each pending child's start site and first-wait time, and nothing is built
-//! until one is asked for.
+//! for it beyond each child's start site until a nursery is first asked for a snapshot; from
+//! then on (for it and the nurseries opened inside it) each child also notes when it first
+//! waits, so later snapshots show how long. Nothing is built until a snapshot is asked for.
 //!
 //! # Results in completion order
 //!

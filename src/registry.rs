@@ -68,7 +68,7 @@ pub(crate) struct EntryView {
     pub(crate) shielded: bool,
     /// Its handle cancelled it, and it has not stopped yet.
     pub(crate) cancelling: bool,
-    /// When it first returned `Pending`, on the coarse clock.
+    /// When it first returned `Pending` ([`crate::clock`]), or `clock::UNKNOWN`.
     pub(crate) since_ms: u64,
 }
 
@@ -76,7 +76,7 @@ pub(crate) struct EntryView {
 struct Entry {
     /// Where the child was started.
     site: Site,
-    /// When it first returned `Pending`, on the coarse clock.
+    /// When it first returned `Pending` ([`crate::clock`]), or `clock::UNKNOWN`.
     since_ms: u64,
     /// The waker of the child's task; taken out when the child is cancelled, so that it is
     /// woken once for that.
@@ -105,10 +105,17 @@ pub(crate) struct Registry {
 
 impl Registry {
     /// Records the waker of a pending child and returns the child's key.
-    pub(crate) fn insert(&mut self, id: Id, waker: Waker, shielded: bool, site: Site) -> Key {
+    pub(crate) fn insert(
+        &mut self,
+        id: Id,
+        waker: Waker,
+        shielded: bool,
+        site: Site,
+        since_ms: u64,
+    ) -> Key {
         let key = self.pending.insert(Entry {
             site,
-            since_ms: crate::clock::now_ms(),
+            since_ms,
             waker: Some(waker),
             id,
             shielded,
@@ -196,6 +203,7 @@ impl Registry {
     }
 
     /// Forgets the handle's request for a child that has finished.
+    #[inline]
     pub(crate) fn forget_cancel(&mut self, id: Id) {
         if !self.cancelled.is_empty() {
             self.cancelled.remove(&id);
@@ -217,6 +225,7 @@ impl Registry {
     }
 
     /// Releases the slots of an emptied slab that grew large: memory follows the current peak.
+    #[inline]
     fn shrink_if_empty(&mut self) {
         if self.pending.is_empty() && self.pending.capacity() > SHRINK_ABOVE {
             self.pending = Slab::new();
@@ -249,14 +258,14 @@ mod tests {
     #[test]
     fn cancel_takes_the_waker_once_and_remove_forgets_the_request() {
         let mut registry = Registry::default();
-        let seven = registry.insert(7, noop_waker(), false, site());
-        let eight = registry.insert(8, noop_waker(), true, site());
+        let seven = registry.insert(7, noop_waker(), false, site(), 0);
+        let eight = registry.insert(8, noop_waker(), true, site(), 0);
         assert!(
             registry.cancel(7).is_some(),
             "the first cancel builds the index"
         );
         assert!(registry.cancel(7).is_none(), "the waker is taken once");
-        let nine = registry.insert(9, noop_waker(), false, site());
+        let nine = registry.insert(9, noop_waker(), false, site(), 0);
         assert!(registry.cancel(9).is_some(), "the index is maintained");
         assert!(registry.remove(7, Some(seven)).is_none());
         assert!(
@@ -268,7 +277,7 @@ mod tests {
             0,
             "8 is shielded, 9 was taken"
         );
-        let ten = registry.insert(10, noop_waker(), false, site());
+        let ten = registry.insert(10, noop_waker(), false, site(), 0);
         assert_eq!(ten, nine, "the drained slot is reused");
         assert!(
             registry.remove(9, Some(nine)).is_none(),

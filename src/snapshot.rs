@@ -99,8 +99,9 @@ pub struct ChildSnapshot {
     pub(crate) in_grace: bool,
     /// Its handle cancelled it and it has not stopped yet.
     pub(crate) cancelling: bool,
-    /// About how long since it first waited (a coarse clock).
-    pub(crate) running_for: Duration,
+    /// About how long since it first waited; `None` if that was before its nursery was first
+    /// asked for a snapshot.
+    pub(crate) running_for: Option<Duration>,
     /// The nurseries opened inside it.
     pub(crate) nurseries: Vec<Snapshot>,
 }
@@ -310,12 +311,35 @@ impl ChildSnapshot {
         self.cancelling
     }
 
-    /// About how long since the child first waited (a coarse clock: a few milliseconds).
+    /// About how long since the child first waited (returned `Pending`), to the millisecond.
+    ///
+    /// `None` if it was already waiting when its nursery was first asked for a snapshot: a
+    /// nursery reads the clock for its children only from its first snapshot on (its nested
+    /// nurseries too), so that a nursery nobody inspects pays nothing for it.
     ///
     /// # Examples
     ///
-    /// See [`Snapshot`].
-    pub fn running_for(&self) -> Duration {
+    /// ```
+    /// use std::sync::Arc;
+    /// use std::time::Duration;
+    /// use async_executor::Executor;
+    /// use smol_nursery::Nursery;
+    ///
+    /// let ex = Arc::new(Executor::new());
+    /// futures_lite::future::block_on(ex.run(async {
+    ///     let nursery = Nursery::<()>::new(&ex);
+    ///     let _ = nursery.snapshot(); // the nursery keeps time from now on
+    ///     nursery.start_soon(async {
+    ///         async_io::Timer::after(Duration::from_millis(50)).await;
+    ///         Ok(())
+    ///     });
+    ///     async_io::Timer::after(Duration::from_millis(20)).await;
+    ///     let age = nursery.snapshot().children()[0].running_for().unwrap();
+    ///     assert!(age >= Duration::from_millis(10));
+    ///     nursery.join().await.unwrap();
+    /// }));
+    /// ```
+    pub fn running_for(&self) -> Option<Duration> {
         self.running_for
     }
 
@@ -370,7 +394,10 @@ impl Snapshot {
             } else {
                 "running"
             };
-            writeln!(f, ", {state} for {:.1?}", child.running_for)?;
+            match child.running_for {
+                Some(age) => writeln!(f, ", {state} for {age:.1?}")?,
+                None => writeln!(f, ", {state} since before the first snapshot")?,
+            }
             for nursery in &child.nurseries {
                 nursery.render(f, depth + 2)?;
             }

@@ -284,6 +284,13 @@ impl<T> Drop for TaskHandle<T> {
     fn drop(&mut self) {
         // Detach rather than drop: dropping an async-executor task cancels it, and a handle
         // must not affect its child.
+        if self.admission.is_none() && !*self.requested.get_mut() {
+            // The common case: a spawned child that this handle never cancelled.
+            if let Some(task) = self.task.take() {
+                task.detach();
+            }
+            return;
+        }
         if let Some(admission) = &self.admission {
             let mut state = admission.lock();
             if let AdmissionState::Waiting(_) = &*state {

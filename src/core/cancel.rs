@@ -70,7 +70,12 @@ impl Core {
         if (inner.cancel.is_some() && !shielded) || inner.registry.take_cancelled(id) {
             return None;
         }
-        Some(inner.registry.insert(id, waker.clone(), shielded, site))
+        let since = self.time_now();
+        Some(
+            inner
+                .registry
+                .insert(id, waker.clone(), shielded, site, since),
+        )
     }
 
     /// Stores or refreshes the waker of a scope's body, which is polled by whatever task
@@ -89,7 +94,10 @@ impl Core {
         }
         let old = match key {
             Some(key) => inner.registry.refresh(id, key, waker.clone()),
-            None => return Some(inner.registry.insert(id, waker.clone(), false, site)),
+            None => {
+                let since = self.time_now();
+                return Some(inner.registry.insert(id, waker.clone(), false, site, since));
+            }
         };
         drop(inner);
         drop(old);

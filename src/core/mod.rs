@@ -26,7 +26,7 @@ use std::any::Any;
 use std::future::Future;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::pin::Pin;
-use std::sync::atomic::{AtomicU32, AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError, Weak};
 use std::task::{Context, Poll};
 use std::time::Duration;
@@ -80,6 +80,10 @@ pub(crate) struct Core {
     parent: Option<Parent>,
     /// The limit the nursery was built with, for snapshots.
     limit: Option<usize>,
+    /// The nursery was asked for a snapshot (or its parent was, when it was created): from
+    /// then on, children note when they first wait, for the ages a snapshot shows. Until
+    /// then, nothing is spent on it.
+    timed: AtomicBool,
     /// How many dropped descendants this nursery adopted and still waits for. Each also counts
     /// in `started` (so `join` waits) but not in `len()`.
     adopted: AtomicU64,
@@ -135,10 +139,14 @@ impl Core {
     /// Creates the core of an open, empty nursery.
     pub(crate) fn new(limit: Option<usize>) -> Arc<Core> {
         let parent = crate::tree::current();
+        let timed = parent
+            .as_ref()
+            .is_some_and(|parent| parent.core.timed.load(Ordering::Relaxed));
         let core = Arc::new_cyclic(|me| Core {
             me: me.clone(),
             parent,
             limit,
+            timed: AtomicBool::new(timed),
             adopted: AtomicU64::new(0),
             started: AtomicU64::new(0),
             finished: AtomicU64::new(0),
@@ -163,6 +171,17 @@ impl Core {
             parent.core.add_nested(&core, Some(parent.child));
         }
         core
+    }
+
+    /// The time a child starts to wait, if this nursery keeps time (see `timed`).
+    #[inline]
+    pub(crate) fn time_now(&self) -> u64 {
+        // ORDERING: a hint; a child that misses the first snapshot's store has no age.
+        if self.timed.load(Ordering::Relaxed) {
+            crate::clock::now_ms()
+        } else {
+            crate::clock::UNKNOWN
+        }
     }
 
     /// This core, shared.

@@ -16,6 +16,8 @@ impl Core {
 
     /// As [`snapshot`](Core::snapshot); `adopted` marks a nursery listed by its adopter.
     fn snapshot_as(&self, adopted: bool) -> Snapshot {
+        // From now on, children note when they start to wait.
+        self.timed.store(true, std::sync::atomic::Ordering::Relaxed);
         let now_ms = clock::now_ms();
         // The upgraded cores are dropped after the lock is released.
         let (cancelled, deadline, entries, nested) = {
@@ -59,7 +61,8 @@ impl Core {
                 shielded: entry.shielded,
                 in_grace: entry.site.graced && cancelled.is_some(),
                 cancelling: entry.cancelling,
-                running_for: Duration::from_millis(now_ms.saturating_sub(entry.since_ms)),
+                running_for: (entry.since_ms != clock::UNKNOWN)
+                    .then(|| Duration::from_millis(now_ms.saturating_sub(entry.since_ms))),
                 nurseries: Vec::new(),
             })
             .collect();

@@ -167,6 +167,7 @@ impl Core {
                 adopter: None,
             }),
         });
+        crate::tree::add(&core);
         if let Some(parent) = &core.parent {
             parent.core.add_nested(&core, Some(parent.child));
         }
@@ -432,6 +433,12 @@ impl Core {
     /// Returns `true` if every child has finished.
     pub(crate) fn is_empty(&self) -> bool {
         self.len() == 0
+    }
+}
+
+impl Drop for Core {
+    fn drop(&mut self) {
+        crate::tree::remove(self);
     }
 }
 

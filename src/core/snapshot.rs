@@ -20,8 +20,11 @@ impl Core {
         self.timed.store(true, std::sync::atomic::Ordering::Relaxed);
         let now_ms = clock::now_ms();
         // The upgraded cores are dropped after the lock is released.
-        let (cancelled, deadline, entries, nested) = {
+        let (cancelled, deadline, entries, nested, unfinished) = {
             let inner = self.lock();
+            // Read under the lock: a listed child removes its entry under this lock before it
+            // stops counting, so the count is never below the number listed.
+            let unfinished = self.len();
             let nested: Vec<(Arc<Core>, Option<u64>)> = inner
                 .nested
                 .iter()
@@ -32,6 +35,7 @@ impl Core {
                 inner.deadline.as_ref().map(|deadline| deadline.at),
                 inner.registry.view(),
                 nested,
+                unfinished,
             )
         };
         let joined = self.is_joined();
@@ -46,7 +50,7 @@ impl Core {
             limit: self.limit,
             joined,
             adopted,
-            unfinished: if joined { 0 } else { self.len() },
+            unfinished: if joined { 0 } else { unfinished },
             children: Vec::new(),
             nurseries: Vec::new(),
         };

@@ -579,6 +579,11 @@
 //! | every error reported in one place | yes, at `join` | by hand | by hand | one at a time from `join_next` | the first, passed to `terminate`, is the scope's value |
 //! | a child that must not be cancelled | [`shield`] | detach it, and lose track of it | no | spawn it outside the set (`tokio::spawn`) | no |
 //! | a child that says when it is ready | [`start`](Nursery::start) | by hand (a channel) | by hand | by hand | by hand |
+//! | at most `k` at once, with backpressure | [`limit`](NurseryBuilder::limit), [`reserve`](Nursery::reserve) | a semaphore by hand | `buffer_unordered` | a semaphore by hand | by hand |
+//! | failures that cancel nobody | [`fail_fast(false)`](NurseryBuilder::fail_fast) | yes | yes | yes | yes |
+//! | a bounded grace at shutdown | [`grace`](Shielded::grace) | by hand | no | by hand | no |
+//! | a dropped inner group's work still awaited | yes: adoption | no | not applicable | no (aborted) | not applicable |
+//! | what is still running, and where it started | [`snapshot`](Nursery::snapshot) | no | no | no (tokio-console, separately) | no |
 //! | dropping the owner | cancels, except shielded children | cancels each dropped `Task` | drops every future | aborts every task, without waiting for them | drops every child |
 //! | dropping one child's handle | nothing | cancels the task | no per-future handle | no per-task handle; dropping an `AbortHandle` does nothing | nothing: the child runs on, its result is dropped |
 //! | a panicking destructor during cancellation | that child's panic | aborts the process | unwinds the owner | caught; `join_next` returns it as a panic `JoinError` | unwinds the owner |

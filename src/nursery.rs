@@ -419,6 +419,10 @@ impl<'ex, E> Nursery<'ex, E> {
     /// The future borrows neither the nursery nor `make`, and is `Send` when `V`, `T` and `E`
     /// are. `make` itself need not be `Send`.
     ///
+    /// Under a [`limit`](crate::NurseryBuilder::limit), the started child waits for room like
+    /// any other; a child that awaits `start` of its own nursery may then wait forever for the
+    /// room it holds itself.
+    ///
     /// # Cancel safety
     ///
     /// Dropping the future (polled or not) before the child is ready cancels that child,

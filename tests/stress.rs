@@ -3,8 +3,9 @@
 //! Every round is generated from a seed. Children succeed, fail, panic, sleep on
 //! `async_io::Timer`, block their thread, are shielded, cancel themselves or siblings through
 //! their handles, cancel the nursery, start siblings, and open nested nurseries; nurseries get
-//! random deadlines, cancels from foreign threads, and some are dropped mid-way (their `join`
-//! loses a race against a timer). After every `join` the round checks that no child future of
+//! random deadlines, cancels from foreign threads, limits (1 to 3) and `fail_fast(false)`, and
+//! some are dropped mid-way (their `join` loses a race against a timer). Under a limit, the
+//! most children that ever ran at once must not exceed it. After every `join` the round checks that no child future of
 //! that nursery, nor of any nursery nested in it (dropped nested nurseries are adopted), is
 //! alive, that the nursery is closed and empty, and that every error returned by a child is
 //! reported exactly once. At the end of the round, every shielded child must have
@@ -33,7 +34,7 @@ use std::time::{Duration, Instant};
 
 use async_executor::Executor;
 use futures_lite::{future, FutureExt};
-use smol_nursery::{shield, Nursery, NurseryHandle, TaskHandle};
+use smol_nursery::{shield, NurseryBuilder, NurseryHandle, TaskHandle};
 
 /// How long one round may take before it counts as a hang.
 const ROUND_WATCHDOG: Duration = Duration::from_secs(60);
@@ -101,6 +102,10 @@ struct NurseryPlan {
     deadline_ms: Option<u64>,
     foreign_cancel_ms: Option<u64>,
     drop_after_ms: Option<u64>,
+    /// `NurseryBuilder::limit`: at most this many children run at once.
+    limit: Option<usize>,
+    /// `NurseryBuilder::fail_fast`.
+    fail_fast: bool,
     /// What `join` must report, for the nurseries of `Planner::rare_scenarios`.
     expect: Option<Expect>,
 }
@@ -144,6 +149,8 @@ impl Planner {
             deadline_ms: (self.rng.percent(20) && !cfg!(miri)).then(|| self.rng.below(15)),
             foreign_cancel_ms: self.rng.percent(10).then(|| self.rng.below(10)),
             drop_after_ms: self.rng.percent(10).then(|| self.rng.below(10)),
+            limit: self.rng.percent(25).then(|| 1 + self.rng.below(3) as usize),
+            fail_fast: !self.rng.percent(20),
             expect: None,
         }
     }
@@ -178,6 +185,8 @@ impl Planner {
             deadline_ms,
             foreign_cancel_ms: None,
             drop_after_ms,
+            limit: None,
+            fail_fast: true,
             expect,
         };
         let refused = plain(self.id(), Vec::new(), End::Ok);
@@ -276,6 +285,9 @@ struct LedgerInner {
     alive: HashMap<u32, usize>,
     /// Child futures alive in the whole round.
     total_alive: usize,
+    /// Children that have been polled and whose future is not dropped yet, per nursery, and
+    /// the most there ever were at once.
+    running: HashMap<u32, (usize, usize)>,
     /// Ids of the children that returned `Err`, per nursery, in order.
     returned: HashMap<u32, Vec<u32>>,
     /// Children whose own handle was cancelled, or that a dropped (so closed) nursery
@@ -409,6 +421,33 @@ impl Drop for AliveGuard {
     }
 }
 
+/// Counts a child of `nursery` as running from its first poll until its future is dropped.
+struct RunningGuard {
+    ledger: Arc<Ledger>,
+    nursery: u32,
+}
+
+impl RunningGuard {
+    fn new(ledger: &Arc<Ledger>, nursery: u32) -> Self {
+        ledger.with(|l| {
+            let (now, peak) = l.running.entry(nursery).or_default();
+            *now += 1;
+            *peak = (*peak).max(*now);
+        });
+        RunningGuard {
+            ledger: ledger.clone(),
+            nursery,
+        }
+    }
+}
+
+impl Drop for RunningGuard {
+    fn drop(&mut self) {
+        self.ledger
+            .with(|l| l.running.get_mut(&self.nursery).unwrap().0 -= 1);
+    }
+}
+
 /// Lives inside a shielded child's future: dropping it before the child reached its end,
 /// other than by the child's own panic, means the shield failed.
 struct ShieldWitness {
@@ -489,6 +528,7 @@ fn child(ctx: Ctx, plan: ChildPlan, index: usize) -> BoxFuture<Result<(), u32>> 
     });
     Box::pin(async move {
         let _alive = alive;
+        let _running = RunningGuard::new(&ctx.ledger, ctx.nursery);
         for step in plan.steps {
             match step {
                 Step::Sleep(ms) => common::sleep(ms).await,
@@ -574,7 +614,11 @@ fn run_nursery(
         ledger.with(|l| l.stats.nurseries += 1);
         let mut nested_ids = Vec::new();
         descendants(&plan, &mut nested_ids);
-        let nursery = Nursery::<u32>::new(&ex);
+        let mut builder = NurseryBuilder::new().fail_fast(plan.fail_fast);
+        if let Some(limit) = plan.limit {
+            builder = builder.limit(limit);
+        }
+        let nursery = builder.build::<u32>(&ex);
         let handle = nursery.handle();
         let ctx = Ctx {
             ex: ex.clone(),
@@ -653,6 +697,13 @@ fn run_nursery(
             if !handle.is_closed() || !handle.is_empty() {
                 l.violations
                     .push(format!("nursery {id} not closed and empty after join"));
+            }
+            let peak = l.running.get(&id).map_or(0, |&(_, peak)| peak);
+            if plan.limit.is_some_and(|limit| peak > limit) {
+                l.violations.push(format!(
+                    "nursery {id}: {peak} children ran at once under limit({})",
+                    plan.limit.unwrap_or_default()
+                ));
             }
             let mut returned = l.returned.get(&id).cloned().unwrap_or_default();
             returned.sort_unstable();

@@ -5,7 +5,9 @@
 //! their handles, cancel the nursery, start siblings, and open nested nurseries; nurseries get
 //! random deadlines, cancels from foreign threads, limits (1 to 3) and `fail_fast(false)`, and
 //! some are dropped mid-way (their `join` loses a race against a timer). Under a limit, the
-//! most children that ever ran at once must not exceed it. After every `join` the round checks that no child future of
+//! most children that ever ran at once must not exceed it. Some children are started with
+//! `start` and say they are ready at a random step (or never): their failures before ready
+//! must reach the task awaiting `start`, never `join`, and every `start` must resolve. After every `join` the round checks that no child future of
 //! that nursery, nor of any nursery nested in it (dropped nested nurseries are adopted), is
 //! alive, that the nursery is closed and empty, and that every error returned by a child is
 //! reported exactly once. At the end of the round, every shielded child must have
@@ -34,7 +36,7 @@ use std::time::{Duration, Instant};
 
 use async_executor::Executor;
 use futures_lite::{future, FutureExt};
-use smol_nursery::{shield, NurseryBuilder, NurseryHandle, TaskHandle};
+use smol_nursery::{shield, NurseryBuilder, NurseryHandle, Ready, StartError, TaskHandle};
 
 /// How long one round may take before it counts as a hang.
 const ROUND_WATCHDOG: Duration = Duration::from_secs(60);
@@ -92,6 +94,10 @@ struct ChildPlan {
     hidden: bool,
     steps: Vec<Step>,
     end: End,
+    /// Started with `start` instead of `start_soon`: the child calls `ready.started(())`
+    /// before this step (`steps.len()`: right before its end; more: never). Until then its
+    /// failure goes to the task awaiting `start`, not to `join`.
+    ready_at: Option<usize>,
 }
 
 /// What one nursery does.
@@ -178,6 +184,7 @@ impl Planner {
             hidden: false,
             steps,
             end,
+            ready_at: None,
         };
         let scripted = |id, children, deadline_ms, drop_after_ms, expect| NurseryPlan {
             id,
@@ -259,12 +266,26 @@ impl Planner {
             70..=91 => End::Err,
             _ => End::Panic,
         };
+        // Some children are started with `start`; they are not in the table of handles, so
+        // they cannot cancel themselves through one.
+        let ready_at = self
+            .rng
+            .percent(15)
+            .then(|| self.rng.below(steps.len() as u64 + 2) as usize);
+        if ready_at.is_some() {
+            for step in &mut steps {
+                if matches!(step, Step::CancelSelf) {
+                    *step = Step::Yield(1);
+                }
+            }
+        }
         ChildPlan {
             id,
             shielded,
-            hidden: false,
+            hidden: ready_at.is_some(),
             steps,
             end,
+            ready_at,
         }
     }
 }
@@ -296,6 +317,8 @@ struct LedgerInner {
     /// Children being started right now: if their future is dropped meanwhile, the nursery
     /// refused them (it was dropped; a running child never sees a joined nursery).
     starting: Vec<u32>,
+    /// Children started with `start` whose `start` has not resolved yet.
+    starts_pending: usize,
     /// Failed checks, with what went wrong.
     violations: Vec<String>,
     /// Counts for the summary.
@@ -489,12 +512,15 @@ type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send + 'static>>;
 /// Starts a child described by `plan` in the context's nursery; returns whether the nursery
 /// accepted it.
 fn start(ctx: &Ctx, plan: ChildPlan) -> bool {
+    if plan.ready_at.is_some() {
+        return start_with_ready(ctx, plan);
+    }
     let mut table = ctx.table.lock().unwrap();
     let index = table.len();
     let shielded = plan.shielded;
     let hidden = plan.hidden;
     let id = plan.id;
-    let future = child(ctx.clone(), plan, index);
+    let future = child(ctx.clone(), plan, index, None);
     ctx.ledger.with(|l| l.starting.push(id));
     let handle = if shielded {
         ctx.handle.start_soon(shield(future))
@@ -518,8 +544,47 @@ fn start(ctx: &Ctx, plan: ChildPlan) -> bool {
     }
 }
 
+/// Starts a child with `start`, and a task that awaits its `start` to the end: a failure
+/// before ready must reach that task, never `join`; a planned panic before ready is resumed
+/// there; every `start` resolves (the round waits for all of them).
+fn start_with_ready(ctx: &Ctx, plan: ChildPlan) -> bool {
+    let shielded = plan.shielded;
+    let closed = ctx.handle.is_closed();
+    let child_ctx = ctx.clone();
+    ctx.ledger.with(|l| l.starts_pending += 1);
+    let starting = if shielded {
+        ctx.handle
+            .start(move |ready| shield(child(child_ctx, plan, usize::MAX, Some(ready))))
+    } else {
+        ctx.handle
+            .start(move |ready| child(child_ctx, plan, usize::MAX, Some(ready)))
+    };
+    let ledger = ctx.ledger.clone();
+    ctx.ex
+        .spawn(async move {
+            let outcome = AssertUnwindSafe(starting).catch_unwind().await;
+            ledger.with(|l| {
+                l.starts_pending -= 1;
+                match outcome {
+                    Ok(Ok(_)) | Ok(Err(StartError::Exited | StartError::Cancelled)) => {}
+                    Ok(Err(StartError::Failed(_))) => {}
+                    Ok(Err(StartError::Closed)) => l.stats.refused += 1,
+                    Err(panic) if panic.is::<PlannedPanic>() => {}
+                    Err(_) => l.violations.push("start resumed an unplanned panic".into()),
+                }
+            });
+        })
+        .detach();
+    !closed
+}
+
 /// The future of one child.
-fn child(ctx: Ctx, plan: ChildPlan, index: usize) -> BoxFuture<Result<(), u32>> {
+fn child(
+    ctx: Ctx,
+    plan: ChildPlan,
+    index: usize,
+    mut ready: Option<Ready<()>>,
+) -> BoxFuture<Result<(), u32>> {
     let alive = AliveGuard::new(&ctx.ledger, ctx.nursery);
     let mut witness = plan.shielded.then(|| ShieldWitness {
         ledger: ctx.ledger.clone(),
@@ -529,7 +594,14 @@ fn child(ctx: Ctx, plan: ChildPlan, index: usize) -> BoxFuture<Result<(), u32>> 
     Box::pin(async move {
         let _alive = alive;
         let _running = RunningGuard::new(&ctx.ledger, ctx.nursery);
-        for step in plan.steps {
+        let ready_at = plan.ready_at;
+        let steps = plan.steps.len();
+        for (at, step) in plan.steps.into_iter().enumerate() {
+            if ready_at == Some(at) {
+                if let Some(ready) = ready.take() {
+                    ready.started(());
+                }
+            }
             match step {
                 Step::Sleep(ms) => common::sleep(ms).await,
                 Step::Yield(n) => common::yields(n as usize).await,
@@ -556,9 +628,11 @@ fn child(ctx: Ctx, plan: ChildPlan, index: usize) -> BoxFuture<Result<(), u32>> 
                 }
                 Step::CancelSibling(k) => {
                     let table = ctx.table.lock().unwrap();
-                    let (id, handle) = &table[k % table.len()];
-                    ctx.ledger.with(|l| l.handle_cancelled.push(*id));
-                    handle.cancel();
+                    // Children started with `start` have no entry: the table may be empty.
+                    if let Some((id, handle)) = table.get(k % table.len().max(1)) {
+                        ctx.ledger.with(|l| l.handle_cancelled.push(*id));
+                        handle.cancel();
+                    }
                 }
                 Step::CancelSelf => {
                     let table = ctx.table.lock().unwrap();
@@ -572,11 +646,23 @@ fn child(ctx: Ctx, plan: ChildPlan, index: usize) -> BoxFuture<Result<(), u32>> 
         if let Some(witness) = &mut witness {
             witness.ended = true;
         }
+        // Ready right before the end, or never (`ready_at` past the steps).
+        let readied = match ready.take() {
+            Some(ready) if ready_at == Some(steps) => {
+                ready.started(());
+                true
+            }
+            Some(_never) => false,
+            None => true,
+        };
         match plan.end {
             End::Ok => Ok(()),
             End::Err => {
-                ctx.ledger
-                    .with(|l| l.returned.entry(ctx.nursery).or_default().push(plan.id));
+                // A failure before ready goes to the task awaiting `start`, not to `join`.
+                if readied {
+                    ctx.ledger
+                        .with(|l| l.returned.entry(ctx.nursery).or_default().push(plan.id));
+                }
                 Err(plan.id)
             }
             End::Panic => std::panic::panic_any(PlannedPanic),
@@ -763,7 +849,7 @@ fn round(seed: u64, threads: usize, budget: u32) -> Stats {
                 run_nursery(ex.clone(), l.clone(), plan).await;
                 // Detached shielded children of dropped nurseries finish on their own.
                 let start = Instant::now();
-                while l.with(|l| l.total_alive) != 0 {
+                while l.with(|l| l.total_alive != 0 || l.starts_pending != 0) {
                     if start.elapsed() > Duration::from_secs(20) {
                         let alive = l.with(|l| l.total_alive);
                         l.with(|l| {

@@ -7,7 +7,8 @@
 //! some are dropped mid-way (their `join` loses a race against a timer). Under a limit, the
 //! most children that ever ran at once must not exceed it. Some children are started with
 //! `start` and say they are ready at a random step (or never): their failures before ready
-//! must reach the task awaiting `start`, never `join`, and every `start` must resolve. After every `join` the round checks that no child future of
+//! must reach the task awaiting `start`, never `join`, and every `start` must resolve. A thread
+//! of its own takes snapshots of the whole tree while the round runs. After every `join` the round checks that no child future of
 //! that nursery, nor of any nursery nested in it (dropped nested nurseries are adopted), is
 //! alive, that the nursery is closed and empty, and that every error returned by a child is
 //! reported exactly once. At the end of the round, every shielded child must have
@@ -319,6 +320,8 @@ struct LedgerInner {
     starting: Vec<u32>,
     /// Children started with `start` whose `start` has not resolved yet.
     starts_pending: usize,
+    /// The top nursery's handle, for the thread that takes snapshots during the round.
+    top: Option<NurseryHandle<'static, u32>>,
     /// Failed checks, with what went wrong.
     violations: Vec<String>,
     /// Counts for the summary.
@@ -706,6 +709,11 @@ fn run_nursery(
         }
         let nursery = builder.build::<u32>(&ex);
         let handle = nursery.handle();
+        ledger.with(|l| {
+            if l.top.is_none() {
+                l.top = Some(handle.clone());
+            }
+        });
         let ctx = Ctx {
             ex: ex.clone(),
             ledger: ledger.clone(),
@@ -828,6 +836,22 @@ fn run_nursery(
     })
 }
 
+/// A snapshot (or one of its nested ones) that lists more children than it counts.
+fn inconsistent(snapshot: &smol_nursery::Snapshot) -> Option<String> {
+    if snapshot.children().len() > snapshot.len() {
+        return Some(format!(
+            "a snapshot lists {} children but counts {}",
+            snapshot.children().len(),
+            snapshot.len()
+        ));
+    }
+    snapshot
+        .nurseries()
+        .iter()
+        .chain(snapshot.children().iter().flat_map(|c| c.nurseries()))
+        .find_map(inconsistent)
+}
+
 /// Runs one seeded round on an executor run by `threads` threads; returns its stats.
 fn round(seed: u64, threads: usize, budget: u32) -> Stats {
     let (done, finished) = mpsc::channel();
@@ -845,6 +869,27 @@ fn round(seed: u64, threads: usize, budget: u32) -> Stats {
             let ledger = Arc::new(Ledger::default());
             let ex = Arc::new(Executor::new());
             let l = ledger.clone();
+            // Snapshots of the whole tree, taken from a thread of their own while it runs.
+            let watching = Arc::new(std::sync::atomic::AtomicBool::new(true));
+            let watcher = {
+                let (ledger, watching) = (ledger.clone(), watching.clone());
+                std::thread::spawn(move || {
+                    while watching.load(std::sync::atomic::Ordering::Acquire) {
+                        if let Some(top) = ledger.with(|l| l.top.clone()) {
+                            let snapshot = top.snapshot();
+                            if let Some(problem) = inconsistent(&snapshot) {
+                                ledger.with(|l| l.violations.push(problem));
+                            }
+                            let _ = snapshot.to_string();
+                        }
+                        std::thread::sleep(Duration::from_micros(if cfg!(miri) {
+                            5_000
+                        } else {
+                            200
+                        }));
+                    }
+                })
+            };
             common::run_with(&ex.clone(), threads, async move {
                 run_nursery(ex.clone(), l.clone(), plan).await;
                 // Detached shielded children of dropped nurseries finish on their own.
@@ -861,6 +906,9 @@ fn round(seed: u64, threads: usize, budget: u32) -> Stats {
                     common::sleep(1).await;
                 }
             });
+            watching.store(false, std::sync::atomic::Ordering::Release);
+            watcher.join().unwrap();
+            ledger.with(|l| l.top = None);
             let violations = ledger.with(|l| std::mem::take(&mut l.violations));
             assert!(violations.is_empty(), "{violations:#?}");
             ledger.with(|l| l.stats)

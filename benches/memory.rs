@@ -1,4 +1,5 @@
-//! Memory: bytes per pending child, and the RSS of a long-lived nursery.
+//! Memory: bytes per pending child, the RSS of a long-lived nursery, and the RSS of a
+//! producer feeding a limited nursery through `reserve`.
 //!
 //! `cargo bench --bench memory`. Each measurement runs in a fresh process (this binary runs
 //! itself again with `SMOL_NURSERY_MEMORY_MODE` set), reads `VmRSS` from `/proc/self/status`
@@ -9,13 +10,19 @@ use std::sync::Arc;
 
 use async_executor::{Executor, Task};
 use futures_lite::future;
-use smol_nursery::{Nursery, TaskHandle};
+use smol_nursery::{Nursery, NurseryBuilder, TaskHandle};
 
 /// Pending children per measurement.
 const PENDING: usize = 1_000_000;
 /// Short children fed to the long-lived nursery, and the batch size.
 const SHORT: usize = 2_000_000;
 const BATCH: usize = 10_000;
+/// Children fed through `reserve` under a limit, the limit, the times each child yields, and
+/// the counts of started children at which the RSS is read.
+const RESERVED: usize = 1_000_000;
+const RESERVE_LIMIT: usize = 100;
+const YIELDS: usize = 3;
+const CHECKPOINTS: [usize; 3] = [10_000, 100_000, 1_000_000];
 
 /// The process's resident set, in bytes.
 fn rss() -> usize {
@@ -87,6 +94,34 @@ fn measure(mode: &str) {
             future::block_on(ex.run(nursery.join())).unwrap();
             println!("{mode} {first} {peak} {last}");
         }
+        "reserve" => {
+            let nursery = NurseryBuilder::new().limit(RESERVE_LIMIT).build::<()>(&ex);
+            let mut at = Vec::new();
+            let mut peak = 0;
+            future::block_on(ex.run(async {
+                for started in 1..=RESERVED {
+                    nursery.reserve().await.start_soon(async {
+                        for _ in 0..YIELDS {
+                            future::yield_now().await;
+                        }
+                        Ok(())
+                    });
+                    if started % 1_000 == 0 {
+                        let now = rss();
+                        peak = peak.max(now);
+                        if CHECKPOINTS.contains(&started) {
+                            at.push(now);
+                        }
+                    }
+                }
+                nursery.join().await.unwrap();
+            }));
+            let after = rss();
+            println!(
+                "{mode} {before} {} {} {} {peak} {after}",
+                at[0], at[1], at[2]
+            );
+        }
         other => panic!("unknown mode {other}"),
     }
 }
@@ -145,5 +180,24 @@ fn main() {
     println!(
         "| growth (peak - first batch) | {:.2} |",
         mib(long[1] - long[0])
+    );
+    let flow = run_child("reserve");
+    println!();
+    println!(
+        "| producer: {RESERVED} children through `reserve`, `limit({RESERVE_LIMIT})`, each yields {YIELDS} times | RSS (MiB) |"
+    );
+    println!("|---|---:|");
+    println!("| before the first child | {:.1} |", mib(flow[0]));
+    for (i, started) in CHECKPOINTS.iter().enumerate() {
+        println!(
+            "| after {started} children started | {:.1} |",
+            mib(flow[1 + i])
+        );
+    }
+    println!("| peak (read every 1000 children) | {:.1} |", mib(flow[4]));
+    println!("| after `join` | {:.1} |", mib(flow[5]));
+    println!(
+        "| growth (peak - after 10000 children) | {:.2} |",
+        mib(flow[4] - flow[1])
     );
 }

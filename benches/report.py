@@ -19,7 +19,7 @@ import statistics
 import sys
 
 ROOT = os.path.join(os.path.dirname(__file__), "..", "target", "criterion")
-SIZES = [1_000, 100_000, 1_000_000]
+SIZES = [20, 1_000, 10_000, 100_000, 1_000_000]
 GROUPS = {
     "spawn_join": ["nursery", "nursery_awaited", "nursery_shielded", "raw_executor", "tokio_joinset", "futures_unordered"],
     "fail_fast": ["nursery", "raw_drop_all", "raw_cancel_loop", "tokio_abort_all"],
@@ -27,6 +27,9 @@ GROUPS = {
     "start": ["nursery", "nursery_awaited", "raw_channel"],
     "scope": ["scope", "nursery"],
     "join_next": ["nursery", "raw_executor", "tokio_joinset"],
+    "limit": ["nursery", "semaphore_raw", "buffer_unordered", "tokio_semaphore"],
+    "reserve": ["nursery", "semaphore_raw"],
+    "snapshot": ["snapshot", "snapshot_to_string"],
 }
 RATIOS = {
     "spawn_join": [("nursery", "raw_executor"), ("nursery_awaited", "raw_executor"), ("nursery_shielded", "raw_executor"),
@@ -36,7 +39,13 @@ RATIOS = {
     "start": [("nursery", "raw_channel"), ("nursery_awaited", "raw_channel")],
     "scope": [("scope", "nursery")],
     "join_next": [("nursery", "tokio_joinset"), ("nursery", "raw_executor")],
+    "limit": [("nursery", "semaphore_raw"), ("nursery", "buffer_unordered"), ("nursery", "tokio_semaphore")],
+    "reserve": [("nursery", "semaphore_raw")],
+    "snapshot": [],
 }
+# Groups whose N counts something other than children (`snapshot`: snapshots, each of a
+# nursery with 10 000 pending children).
+UNITS = {"snapshot": "snapshot"}
 
 
 def median_ns(alloc, group, n, contender):
@@ -48,7 +57,7 @@ def median_ns(alloc, group, n, contender):
         return None
 
 
-LINE = re.compile(r"^(\w+)/(\w+)/(\d+): (.*) \| (.*)$")
+LINE = re.compile(r"^(\w+)/(\w+)/(\d+): (.*) \|\s*(.*)$")
 
 
 def interleaved(logs):
@@ -67,7 +76,7 @@ def interleaved(logs):
                     continue
                 alloc, group, n, cells, ratios = m.groups()
                 row = table.setdefault(group, {}).setdefault((alloc, int(n), label), {})
-                for cell in (cells + ", " + ratios).split(", "):
+                for cell in (cells + (", " + ratios if ratios else "")).split(", "):
                     name, value = cell.rsplit(" ", 1)
                     row.setdefault(name, []).append(float(value))
     allocs = ["system", "mimalloc"]
@@ -75,7 +84,7 @@ def interleaved(logs):
         contenders = GROUPS[group]
         ratio_names = [f"{a}/{b}" for a, b in RATIOS[group]]
         with_label = any(labels)
-        print(f"\n#### {group}: interleaved medians, ns per child\n")
+        print(f"\n#### {group}: interleaved medians, ns per {UNITS.get(group, 'child')}\n")
         head = ["allocator", "N"] + (["code"] if with_label else []) + ["runs"]
         print("| " + " | ".join(head + contenders + ratio_names) + " |")
         print("|---|---:|" + ("---|" if with_label else "") + "---:|" * (1 + len(contenders) + len(ratio_names)))
@@ -125,9 +134,9 @@ def main():
                 rows.append((n, medians))
             if not rows:
                 continue
-            print(f"\n#### {group}, {alloc} allocator (median ns per child)\n")
+            print(f"\n#### {group}, {alloc} allocator (median ns per {UNITS.get(group, 'child')})\n")
             ratio_names = [f"{a} / {b}" for a, b in RATIOS[group]]
-            print("| N | " + " | ".join(contenders) + " | " + " | ".join(ratio_names) + " |")
+            print("| N | " + " | ".join(contenders + ratio_names) + " |")
             print("|---:|" + "---:|" * (len(contenders) + len(ratio_names)))
             for n, medians in rows:
                 cells = [f"{medians[c] / n:.0f}" if medians[c] else "" for c in contenders]
@@ -137,7 +146,7 @@ def main():
                         ratios.append(f"{medians[a] / medians[b]:.2f}")
                     else:
                         ratios.append("")
-                print(f"| {n:,} | " + " | ".join(cells) + " | " + " | ".join(ratios) + " |")
+                print(f"| {n:,} | " + " | ".join(cells + ratios) + " |")
 
 
 if __name__ == "__main__":

@@ -1,4 +1,5 @@
-//! The groups of the `start` / `scope` API: `start`, `scope` and `join_next`.
+//! The groups of the `start` / `scope` API: `start`, `scope` and `join_next`; and those of
+//! the limit API (`limit`, `reserve`, `snapshot`), in `api/limit.rs`.
 //!
 //! To run the suite on code that predates this API (part one, commit `c5a8670`), replace this
 //! file with `pub const GROUPS: &[super::Group] = &[];` (see `benches/README.md`).
@@ -10,7 +11,11 @@ use futures::stream::{FuturesUnordered, StreamExt};
 use futures_lite::future;
 use smol_nursery::{scope, Nursery, TaskHandle};
 
-use super::{Bench, Group, SIZES};
+use super::{Bench, Group, SAMPLE, SIZES};
+
+mod limit;
+
+use limit::{LIMIT_SIZES, SNAPSHOTS};
 
 /// The groups, run after those of part one.
 pub const GROUPS: &[Group] = &[
@@ -24,6 +29,7 @@ pub const GROUPS: &[Group] = &[
         threads: 1,
         sizes: SIZES,
         measure: Bench::start,
+        sample: SAMPLE,
     },
     Group {
         name: "scope",
@@ -32,6 +38,7 @@ pub const GROUPS: &[Group] = &[
         threads: 1,
         sizes: SIZES,
         measure: Bench::scope,
+        sample: SAMPLE,
     },
     Group {
         name: "join_next",
@@ -40,6 +47,45 @@ pub const GROUPS: &[Group] = &[
         threads: 1,
         sizes: SIZES,
         measure: Bench::join_next,
+        sample: SAMPLE,
+    },
+    Group {
+        name: "limit",
+        contenders: &[
+            "nursery",
+            "semaphore_raw",
+            "buffer_unordered",
+            "tokio_semaphore",
+        ],
+        ratios: &[
+            ("nursery", "semaphore_raw"),
+            ("nursery", "buffer_unordered"),
+            ("nursery", "tokio_semaphore"),
+        ],
+        threads: 1,
+        sizes: LIMIT_SIZES,
+        measure: Bench::limit,
+        sample: SAMPLE,
+    },
+    Group {
+        name: "reserve",
+        contenders: &["nursery", "semaphore_raw"],
+        ratios: &[("nursery", "semaphore_raw")],
+        threads: 1,
+        sizes: LIMIT_SIZES,
+        measure: Bench::reserve,
+        sample: SAMPLE,
+    },
+    // N is the number of snapshots, each of a nursery with 10 000 pending children; the
+    // figures are per snapshot.
+    Group {
+        name: "snapshot",
+        contenders: &["snapshot", "snapshot_to_string"],
+        ratios: &[],
+        threads: 1,
+        sizes: SNAPSHOTS,
+        measure: Bench::snapshot,
+        sample: 20,
     },
 ];
 

@@ -47,7 +47,13 @@ pub struct Group {
     pub sizes: &'static [usize],
     /// How one contender is measured.
     pub measure: Measure,
+    /// The units (children, or snapshots for `snapshot`) an interleaved sample covers at
+    /// least: a sample repeats the measurement `sample / n` times.
+    pub sample: usize,
 }
+
+/// The children an interleaved sample covers at least, in every group of children.
+const SAMPLE: usize = 100_000;
 
 /// The groups of part one.
 const PART_ONE: &[Group] = &[
@@ -71,6 +77,7 @@ const PART_ONE: &[Group] = &[
         threads: 1,
         sizes: SIZES,
         measure: Bench::spawn_join,
+        sample: SAMPLE,
     },
     Group {
         name: "fail_fast",
@@ -88,6 +95,7 @@ const PART_ONE: &[Group] = &[
         threads: 1,
         sizes: SIZES,
         measure: Bench::fail_fast,
+        sample: SAMPLE,
     },
     Group {
         name: "two_threads",
@@ -96,6 +104,7 @@ const PART_ONE: &[Group] = &[
         threads: 2,
         sizes: SIZES,
         measure: Bench::spawn_join,
+        sample: SAMPLE,
     },
 ];
 
@@ -232,7 +241,7 @@ fn criterion_group(c: &mut Criterion, bench: &Bench, alloc: &str, group: &Group,
 /// Runs the contenders in turns, round after round, and prints the medians and ratios.
 fn interleaved(bench: &Bench, alloc: &str, group: &Group, n: usize, rounds: Option<usize>) {
     // About 100 000 children per sample, and 11 rounds (7 for a million children).
-    let reps = (100_000 / n).max(1);
+    let reps = (group.sample / n).max(1);
     let rounds = rounds.unwrap_or(if n >= 1_000_000 { 7 } else { 11 });
     let contenders = group.contenders;
     let mut samples = vec![Vec::new(); contenders.len()];

@@ -1,7 +1,7 @@
 //! The wrapper that runs one child on the executor, and where a child's end is reported.
 
 use std::future::Future;
-use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::panic::{catch_unwind, AssertUnwindSafe, Location};
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
@@ -86,8 +86,10 @@ pin_project! {
         seen_cancels: u32,
         // Nursery-wide cancellation does not apply.
         shielded: bool,
-        // Where the child was started, for snapshots.
-        site: Site,
+        // Where the child was started, for snapshots (stored flat: the bools pack together).
+        location: &'static Location<'static>,
+        // It is shielded with a grace period, for snapshots.
+        graced: bool,
         // The child's key in the nursery's registry, once its waker is there.
         key: Option<Key>,
         // The child's future is dropped and it is counted as finished: nothing is left to do.
@@ -134,7 +136,8 @@ impl<'ex, F, E, S: Starter<E>> Child<'ex, F, E, S> {
             id,
             seen_cancels,
             shielded,
-            site,
+            location: site.location,
+            graced: site.graced,
             key: None,
             finished: false,
         }
@@ -170,7 +173,11 @@ where
         let outcome = match polled {
             Ok(Poll::Pending) => {
                 if this.key.is_none() {
-                    match core.register(*this.id, cx.waker(), *this.shielded, *this.site) {
+                    let site = Site {
+                        location: this.location,
+                        graced: *this.graced,
+                    };
+                    match core.register(*this.id, cx.waker(), *this.shielded, site) {
                         Some(key) => *this.key = Some(key),
                         None => return Poll::Ready(end(this, Outcome::Cancelled)),
                     }

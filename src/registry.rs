@@ -69,15 +69,19 @@ pub(crate) struct EntryView {
     /// Its handle cancelled it, and it has not stopped yet.
     pub(crate) cancelling: bool,
     /// When it first returned `Pending` ([`crate::clock`]), or `clock::UNKNOWN`.
-    pub(crate) since_ms: u64,
+    pub(crate) since_ms: u32,
 }
 
-/// What the registry knows about one pending child.
+/// What the registry knows about one pending child. Its fields are stored flat, so that the
+/// bools pack together and the whole entry stays at 40 bytes in the slab.
 struct Entry {
     /// Where the child was started.
-    site: Site,
-    /// When it first returned `Pending` ([`crate::clock`]), or `clock::UNKNOWN`.
-    since_ms: u64,
+    location: &'static Location<'static>,
+    /// It is shielded with a grace period.
+    graced: bool,
+    /// When it first returned `Pending`, in milliseconds of [`crate::clock`] (wrapping), or
+    /// `clock::UNKNOWN`.
+    since_ms: u32,
     /// The waker of the child's task; taken out when the child is cancelled, so that it is
     /// woken once for that.
     waker: Option<Waker>,
@@ -111,10 +115,11 @@ impl Registry {
         waker: Waker,
         shielded: bool,
         site: Site,
-        since_ms: u64,
+        since_ms: u32,
     ) -> Key {
         let key = self.pending.insert(Entry {
-            site,
+            location: site.location,
+            graced: site.graced,
             since_ms,
             waker: Some(waker),
             id,
@@ -150,7 +155,10 @@ impl Registry {
             .iter()
             .map(|(_, entry)| EntryView {
                 id: entry.id,
-                site: entry.site,
+                site: Site {
+                    location: entry.location,
+                    graced: entry.graced,
+                },
                 shielded: entry.shielded,
                 cancelling: entry.waker.is_none() || self.cancelled.contains(&entry.id),
                 since_ms: entry.since_ms,

@@ -176,7 +176,7 @@ impl Core {
 
     /// The time a child starts to wait, if this nursery keeps time (see `timed`).
     #[inline]
-    pub(crate) fn time_now(&self) -> u64 {
+    pub(crate) fn time_now(&self) -> u32 {
         // ORDERING: a hint; a child that misses the first snapshot's store has no age.
         if self.timed.load(Ordering::Relaxed) {
             crate::clock::now_ms()

@@ -65,8 +65,9 @@ impl Core {
                 shielded: entry.shielded,
                 in_grace: entry.site.graced && cancelled.is_some(),
                 cancelling: entry.cancelling,
-                running_for: (entry.since_ms != clock::UNKNOWN)
-                    .then(|| Duration::from_millis(now_ms.saturating_sub(entry.since_ms))),
+                running_for: (entry.since_ms != clock::UNKNOWN).then(|| {
+                    Duration::from_millis(clock::elapsed_ms(entry.since_ms, now_ms).into())
+                }),
                 nurseries: Vec::new(),
             })
             .collect();

@@ -194,13 +194,22 @@ where
 
 /// The one way a child ends: drops its future (a panic there counts as the child's panic),
 /// reports the end, counts the child as finished, and builds the output for its handle.
-fn end<'ex, F, T, E, S>(this: ChildProj<'_, 'ex, F, E, S>, outcome: Outcome<T, E>) -> Output<T>
+fn end<'ex, F, T, E, S>(mut this: ChildProj<'_, 'ex, F, E, S>, outcome: Outcome<T, E>) -> Output<T>
 where
     S: Starter<E>,
 {
-    let mut future = this.future;
-    let drop_panic = catch_unwind(AssertUnwindSafe(|| future.set(None))).err();
+    let drop_panic = {
+        let mut future = this.future.as_mut();
+        catch_unwind(AssertUnwindSafe(|| future.set(None))).err()
+    };
     let (mut result, mut end) = match outcome {
+        // The common ends, which nobody but a starter needs to hear of, build nothing more.
+        Outcome::Returned(value) if !S::WATCHES && drop_panic.is_none() => {
+            return finish_quietly(this, Ok(value));
+        }
+        Outcome::Cancelled if !S::WATCHES && drop_panic.is_none() => {
+            return finish_quietly(this, Err(TaskError::Cancelled));
+        }
         Outcome::Returned(value) => (Ok(value), End::new()),
         Outcome::Failed(error) => (
             Err(TaskError::Failed),
@@ -236,6 +245,18 @@ where
         }
     }
     report(this.shared, this.starter, end);
+    finish_quietly(this, result)
+}
+
+/// Counts the child, whose future is dropped, as finished, and builds its handle's output.
+#[inline]
+fn finish_quietly<'ex, F, T, E, S>(
+    this: ChildProj<'_, 'ex, F, E, S>,
+    result: Result<T, TaskError>,
+) -> Output<T>
+where
+    S: Starter<E>,
+{
     *this.finished = true;
     this.shared
         .core

@@ -82,20 +82,16 @@ impl Core {
         let mut ancestor = self.parent.as_ref().map(|parent| parent.core.clone());
         while let Some(core) = ancestor {
             if !core.is_dropped() {
-                // ORDERING: counted in `adopted` first, so that `len()` never shows the
-                // adoption as a child; undone if the ancestor closed meanwhile.
-                core.adopted.fetch_add(1, Ordering::AcqRel);
-                match core.count_shared() {
-                    Ok(id) => {
-                        core.add_nested(&me, None);
-                        self.lock().adopter = Some((core, id));
-                        // The last child may have finished before the adopter was stored.
-                        if self.is_empty_all() {
-                            self.release_adopter();
-                        }
-                    }
-                    Err(_closed) => {
-                        core.adopted.fetch_sub(1, Ordering::AcqRel);
+                // ORDERING: counted in `started` first, then in `adopted`: in between, `len()`
+                // counts the adoption once too often, never once too few (a snapshot never
+                // lists more children than it counts).
+                if let Ok(id) = core.count_shared() {
+                    core.adopted.fetch_add(1, Ordering::AcqRel);
+                    core.add_nested(&me, None);
+                    self.lock().adopter = Some((core, id));
+                    // The last child may have finished before the adopter was stored.
+                    if self.is_empty_all() {
+                        self.release_adopter();
                     }
                 }
                 return;
@@ -109,7 +105,8 @@ impl Core {
         let Some((adopter, id)) = self.lock().adopter.take() else {
             return;
         };
-        adopter.finish(id, None, false, adopter.handle_cancels());
+        // ORDERING: as in `find_adopter`, the other way round.
         adopter.adopted.fetch_sub(1, Ordering::AcqRel);
+        adopter.finish(id, None, false, adopter.handle_cancels());
     }
 }

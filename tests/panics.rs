@@ -134,11 +134,14 @@ fn a_destructor_panic_during_cancellation_is_that_childs_panic() {
 fn a_destructor_panic_after_explicit_cancel_is_reported() {
     run(2, |ex| async move {
         let nursery = Nursery::<()>::new(&ex);
-        let victim = nursery.start_soon(async {
+        let (armed_tx, armed) = async_channel::bounded::<()>(1);
+        let victim = nursery.start_soon(async move {
             let _bomb = PanicOnDrop("bomb");
+            armed_tx.send(()).await.unwrap();
             forever::<Result<(), ()>>().await
         });
-        sleep(2).await;
+        // Cancel once the bomb exists (waited for, not timed: Miri runs slowly).
+        armed.recv().await.unwrap();
         nursery.cancel();
         let joined = AssertUnwindSafe(nursery.join()).catch_unwind().await;
         assert_eq!(message(joined.unwrap_err()), "bomb");

@@ -552,9 +552,15 @@ fn start(ctx: &Ctx, plan: ChildPlan) -> bool {
 /// there; every `start` resolves (the round waits for all of them).
 fn start_with_ready(ctx: &Ctx, plan: ChildPlan) -> bool {
     let shielded = plan.shielded;
+    let id = plan.id;
     let closed = ctx.handle.is_closed();
     let child_ctx = ctx.clone();
-    ctx.ledger.with(|l| l.starts_pending += 1);
+    ctx.ledger.with(|l| {
+        l.starts_pending += 1;
+        // If the nursery closes between `start`'s check and its spawn, the child's future is
+        // dropped unpolled: a refusal, not a broken shield.
+        l.starting.push(id);
+    });
     let starting = if shielded {
         ctx.handle
             .start(move |ready| shield(child(child_ctx, plan, usize::MAX, Some(ready))))
@@ -562,6 +568,7 @@ fn start_with_ready(ctx: &Ctx, plan: ChildPlan) -> bool {
         ctx.handle
             .start(move |ready| child(child_ctx, plan, usize::MAX, Some(ready)))
     };
+    ctx.ledger.with(|l| l.starting.retain(|&s| s != id));
     let ledger = ctx.ledger.clone();
     ctx.ex
         .spawn(async move {

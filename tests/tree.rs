@@ -22,18 +22,21 @@ fn a_shielded_payment_inside_a_cancelled_connection_finishes_before_the_outer_jo
             let flag = paid.clone();
             let inner_ex = ex.clone();
             let server = Nursery::<&str>::new(&ex);
+            let (paying_tx, paying) = async_channel::bounded::<()>(1);
             server.start_soon(async move {
                 // The connection opens an order nursery and runs the payment in it.
                 let orders = Nursery::<&str>::new(&inner_ex);
                 orders.start_soon(shield(async move {
+                    paying_tx.send(()).await.unwrap();
                     sleep(60).await;
                     flag.store(true, Ordering::SeqCst);
                     Ok(())
                 }));
                 orders.join().await.map_err(|_| "orders failed")
             });
-            server.start_soon(async {
-                sleep(10).await;
+            server.start_soon(async move {
+                // Fails once the payment runs (waited for, not timed: Miri runs slowly).
+                let _ = paying.recv().await;
                 Err::<(), _>("a sibling of the connection failed")
             });
             let err = server.join().await.unwrap_err();
@@ -53,12 +56,14 @@ fn adoption_goes_through_two_levels_of_dropped_nurseries() {
             let done = Arc::new(AtomicBool::new(false));
             let flag = done.clone();
             let (ex1, ex2) = (ex.clone(), ex.clone());
+            let (running_tx, running) = async_channel::bounded::<()>(1);
             let top = Nursery::<()>::new(&ex);
             let middle_child = top.start_soon(async move {
                 let middle = Nursery::<()>::new(&ex1);
                 middle.start_soon(async move {
                     let bottom = Nursery::<()>::new(&ex2);
                     bottom.start_soon(shield(async move {
+                        running_tx.send(()).await.unwrap();
                         sleep(50).await;
                         flag.store(true, Ordering::SeqCst);
                         Ok(())
@@ -67,7 +72,8 @@ fn adoption_goes_through_two_levels_of_dropped_nurseries() {
                 });
                 middle.join().await.map_err(drop)
             });
-            sleep(10).await;
+            // Cancel once the grandchild runs (waited for, not timed: Miri runs slowly).
+            running.recv().await.unwrap();
             middle_child.cancel();
             top.join().await.unwrap();
             assert!(
@@ -85,16 +91,18 @@ fn adopted_work_does_not_count_in_len_and_its_errors_do_not_reach_the_adopter() 
         let top = Nursery::<&str>::new(&ex);
         let handle = top.handle();
         let (adopted_tx, adopted) = async_channel::bounded::<()>(1);
+        let (opened_tx, opened) = async_channel::bounded::<()>(1);
         let child = top.start_soon(async move {
             let inner = Nursery::<&str>::new(&inner_ex);
             inner.start_soon(shield(async move {
                 let _ = adopted.recv().await;
                 Err::<(), _>("a late error of an adopted nursery")
             }));
+            opened_tx.send(()).await.unwrap();
             future::pending::<()>().await;
             Ok(())
         });
-        sleep(5).await;
+        opened.recv().await.unwrap();
         child.cancel();
         while !handle.is_empty() {
             sleep(1).await;

@@ -3,7 +3,7 @@
 //!
 //! Only children started with `shield(fut).grace(d)` are wrapped in [`Graced`]; every other
 //! child is spawned as it is, so the feature costs nothing to those who do not use it. The
-//! wrapper's own child wrapper treats a graced child as shielded; this adapter watches the
+//! child wrapper treats a graced child as shielded; this adapter watches the
 //! nursery, arms an `async_io::Timer` once the nursery is cancelled, and when the timer fires
 //! asks the nursery to cancel this one child by its id, as its `TaskHandle` would.
 

@@ -18,8 +18,9 @@
 //!    has not been consumed yet. Whoever learns first that the child is done removes it: the
 //!    child itself (when it sees the request, or at `finish` when it saw the request counter
 //!    move), else the handle that asked (when it sees the child finished, or through the waker
-//!    it leaves on the task when it is dropped first). So an id outlives its child only for the
-//!    moment between the child's end and its task's completion.
+//!    it leaves on the task when it is dropped first). So an id outlives its child only until
+//!    the handle that asked is polled or dropped after the child's end (a dropped handle's
+//!    waker fires when the task completes), and never past the moment `join` returns.
 
 use std::collections::{HashMap, HashSet};
 use std::num::NonZeroUsize;

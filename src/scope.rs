@@ -95,6 +95,33 @@ pin_project! {
     /// The future [`scope`] returns.
     ///
     /// It is `Send` when the body's future, `T` and `E` are, so scopes nest inside children.
+    /// Dropping it drops the body, then the nursery (see [`scope`]).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use async_executor::Executor;
+    /// use smol_nursery::{scope, Nursery};
+    ///
+    /// fn assert_send<T: Send>(_: &T) {}
+    ///
+    /// let ex = Arc::new(Executor::new());
+    /// futures_lite::future::block_on(ex.run(async {
+    ///     let outer = Nursery::<String>::new(&ex);
+    ///     let inner_ex = ex.clone();
+    ///     outer.start_soon(async move {
+    ///         // A scope inside a child: its future is Send, as a child must be.
+    ///         let nested = scope(&inner_ex, |n| async move {
+    ///             n.start_soon(async { Ok::<_, String>(()) }).expect("open");
+    ///             Ok::<_, String>(1)
+    ///         });
+    ///         assert_send(&nested);
+    ///         nested.await.map(drop).map_err(|e| e.to_string())
+    ///     });
+    ///     outer.join().await.unwrap();
+    /// }));
+    /// ```
     #[must_use = "a scope does nothing unless awaited; dropping it cancels its children"]
     pub struct Scope<'ex, E, T, Fut> {
         // The body's future; `None` once it returned or was dropped.

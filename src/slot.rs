@@ -136,6 +136,27 @@ impl<E> fmt::Debug for Slot<'_, '_, E> {
 ///
 /// Cancel safe: dropping it before it resolves gives up its turn, and a place it was just
 /// handed goes to the next one waiting.
+///
+/// # Examples
+///
+/// ```
+/// use std::sync::Arc;
+/// use async_executor::Executor;
+/// use smol_nursery::NurseryBuilder;
+///
+/// let ex = Arc::new(Executor::new());
+/// futures_lite::future::block_on(ex.run(async {
+///     let nursery = NurseryBuilder::new().limit(1).build::<()>(&ex);
+///     let handle = nursery.handle();
+///     let first = handle.try_reserve().unwrap().expect("room for one");
+///     let mut waiting = Box::pin(handle.reserve());
+///     assert!(futures_lite::future::poll_once(waiting.as_mut()).await.is_none(), "full");
+///     drop(first);
+///     let slot = waiting.await.unwrap(); // the room freed by `first`
+///     slot.start_soon(async { Ok(()) });
+///     nursery.join().await.unwrap();
+/// }));
+/// ```
 #[must_use = "futures do nothing unless awaited"]
 pub struct Reserve<'a, 'ex, E> {
     /// The nursery.

@@ -5,6 +5,21 @@ use std::panic::Location;
 use std::time::Duration;
 
 /// Why a nursery was cancelled, as a [`Snapshot`] reports it.
+///
+/// # Examples
+///
+/// ```
+/// use std::sync::Arc;
+/// use async_executor::Executor;
+/// use smol_nursery::{CancelCause, Nursery};
+///
+/// let ex = Arc::new(Executor::new());
+/// let nursery = Nursery::<()>::new(&ex);
+/// let handle = nursery.handle();
+/// drop(nursery);
+/// assert_eq!(handle.snapshot().cancelled(), Some(CancelCause::Dropped));
+/// assert_eq!(CancelCause::Dropped.to_string(), "the nursery was dropped");
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum CancelCause {
@@ -238,7 +253,28 @@ impl Snapshot {
     ///
     /// # Examples
     ///
-    /// See [`Snapshot`].
+    /// ```
+    /// use std::sync::Arc;
+    /// use std::time::Duration;
+    /// use async_executor::Executor;
+    /// use smol_nursery::{shield, Nursery};
+    ///
+    /// let ex = Arc::new(Executor::new());
+    /// futures_lite::future::block_on(ex.run(async {
+    ///     let nursery = Nursery::<()>::new(&ex);
+    ///     let _ = nursery.snapshot(); // from now on, children's waits are timed
+    ///     nursery.start_soon(shield(async {
+    ///         async_io::Timer::after(Duration::from_millis(30)).await;
+    ///         Ok(())
+    ///     }));
+    ///     async_io::Timer::after(Duration::from_millis(10)).await;
+    ///     let snapshot = nursery.snapshot();
+    ///     let child = &snapshot.children()[0];
+    ///     assert_eq!(snapshot.children().len(), 1);
+    ///     let _ = child;
+    ///     nursery.join().await.unwrap();
+    /// }));
+    /// ```
     pub fn children(&self) -> &[ChildSnapshot] {
         &self.children
     }
@@ -268,7 +304,27 @@ impl ChildSnapshot {
     ///
     /// # Examples
     ///
-    /// See [`Snapshot`].
+    /// ```
+    /// use std::sync::Arc;
+    /// use std::time::Duration;
+    /// use async_executor::Executor;
+    /// use smol_nursery::{shield, Nursery};
+    ///
+    /// let ex = Arc::new(Executor::new());
+    /// futures_lite::future::block_on(ex.run(async {
+    ///     let nursery = Nursery::<()>::new(&ex);
+    ///     let _ = nursery.snapshot(); // from now on, children's waits are timed
+    ///     nursery.start_soon(shield(async {
+    ///         async_io::Timer::after(Duration::from_millis(30)).await;
+    ///         Ok(())
+    ///     }));
+    ///     async_io::Timer::after(Duration::from_millis(10)).await;
+    ///     let snapshot = nursery.snapshot();
+    ///     let child = &snapshot.children()[0];
+    ///     assert_eq!(child.id(), 0, "the first child started");
+    ///     nursery.join().await.unwrap();
+    /// }));
+    /// ```
     pub fn id(&self) -> u64 {
         self.id
     }
@@ -278,7 +334,27 @@ impl ChildSnapshot {
     ///
     /// # Examples
     ///
-    /// See [`Snapshot`].
+    /// ```
+    /// use std::sync::Arc;
+    /// use std::time::Duration;
+    /// use async_executor::Executor;
+    /// use smol_nursery::{shield, Nursery};
+    ///
+    /// let ex = Arc::new(Executor::new());
+    /// futures_lite::future::block_on(ex.run(async {
+    ///     let nursery = Nursery::<()>::new(&ex);
+    ///     let _ = nursery.snapshot(); // from now on, children's waits are timed
+    ///     nursery.start_soon(shield(async {
+    ///         async_io::Timer::after(Duration::from_millis(30)).await;
+    ///         Ok(())
+    ///     }));
+    ///     async_io::Timer::after(Duration::from_millis(10)).await;
+    ///     let snapshot = nursery.snapshot();
+    ///     let child = &snapshot.children()[0];
+    ///     assert_eq!(child.location().file(), file!());
+    ///     nursery.join().await.unwrap();
+    /// }));
+    /// ```
     pub fn location(&self) -> &'static Location<'static> {
         self.location
     }
@@ -287,7 +363,27 @@ impl ChildSnapshot {
     ///
     /// # Examples
     ///
-    /// See [`Snapshot`].
+    /// ```
+    /// use std::sync::Arc;
+    /// use std::time::Duration;
+    /// use async_executor::Executor;
+    /// use smol_nursery::{shield, Nursery};
+    ///
+    /// let ex = Arc::new(Executor::new());
+    /// futures_lite::future::block_on(ex.run(async {
+    ///     let nursery = Nursery::<()>::new(&ex);
+    ///     let _ = nursery.snapshot(); // from now on, children's waits are timed
+    ///     nursery.start_soon(shield(async {
+    ///         async_io::Timer::after(Duration::from_millis(30)).await;
+    ///         Ok(())
+    ///     }));
+    ///     async_io::Timer::after(Duration::from_millis(10)).await;
+    ///     let snapshot = nursery.snapshot();
+    ///     let child = &snapshot.children()[0];
+    ///     assert!(child.is_shielded());
+    ///     nursery.join().await.unwrap();
+    /// }));
+    /// ```
     pub fn is_shielded(&self) -> bool {
         self.shielded
     }
@@ -297,7 +393,27 @@ impl ChildSnapshot {
     ///
     /// # Examples
     ///
-    /// See [`Snapshot`].
+    /// ```
+    /// use std::sync::Arc;
+    /// use std::time::Duration;
+    /// use async_executor::Executor;
+    /// use smol_nursery::{shield, Nursery};
+    ///
+    /// let ex = Arc::new(Executor::new());
+    /// futures_lite::future::block_on(ex.run(async {
+    ///     let nursery = Nursery::<()>::new(&ex);
+    ///     let _ = nursery.snapshot(); // from now on, children's waits are timed
+    ///     nursery.start_soon(shield(async {
+    ///         async_io::Timer::after(Duration::from_millis(30)).await;
+    ///         Ok(())
+    ///     }));
+    ///     async_io::Timer::after(Duration::from_millis(10)).await;
+    ///     let snapshot = nursery.snapshot();
+    ///     let child = &snapshot.children()[0];
+    ///     assert!(!child.is_in_grace(), "shielded without a grace period");
+    ///     nursery.join().await.unwrap();
+    /// }));
+    /// ```
     pub fn is_in_grace(&self) -> bool {
         self.in_grace
     }
@@ -306,7 +422,27 @@ impl ChildSnapshot {
     ///
     /// # Examples
     ///
-    /// See [`Snapshot`].
+    /// ```
+    /// use std::sync::Arc;
+    /// use std::time::Duration;
+    /// use async_executor::Executor;
+    /// use smol_nursery::{shield, Nursery};
+    ///
+    /// let ex = Arc::new(Executor::new());
+    /// futures_lite::future::block_on(ex.run(async {
+    ///     let nursery = Nursery::<()>::new(&ex);
+    ///     let _ = nursery.snapshot(); // from now on, children's waits are timed
+    ///     nursery.start_soon(shield(async {
+    ///         async_io::Timer::after(Duration::from_millis(30)).await;
+    ///         Ok(())
+    ///     }));
+    ///     async_io::Timer::after(Duration::from_millis(10)).await;
+    ///     let snapshot = nursery.snapshot();
+    ///     let child = &snapshot.children()[0];
+    ///     assert!(!child.is_cancelling());
+    ///     nursery.join().await.unwrap();
+    /// }));
+    /// ```
     pub fn is_cancelling(&self) -> bool {
         self.cancelling
     }
@@ -347,7 +483,27 @@ impl ChildSnapshot {
     ///
     /// # Examples
     ///
-    /// See [`Snapshot`].
+    /// ```
+    /// use std::sync::Arc;
+    /// use std::time::Duration;
+    /// use async_executor::Executor;
+    /// use smol_nursery::{shield, Nursery};
+    ///
+    /// let ex = Arc::new(Executor::new());
+    /// futures_lite::future::block_on(ex.run(async {
+    ///     let nursery = Nursery::<()>::new(&ex);
+    ///     let _ = nursery.snapshot(); // from now on, children's waits are timed
+    ///     nursery.start_soon(shield(async {
+    ///         async_io::Timer::after(Duration::from_millis(30)).await;
+    ///         Ok(())
+    ///     }));
+    ///     async_io::Timer::after(Duration::from_millis(10)).await;
+    ///     let snapshot = nursery.snapshot();
+    ///     let child = &snapshot.children()[0];
+    ///     assert!(child.nurseries().is_empty(), "it opened no nursery");
+    ///     nursery.join().await.unwrap();
+    /// }));
+    /// ```
     pub fn nurseries(&self) -> &[Snapshot] {
         &self.nurseries
     }

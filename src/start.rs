@@ -229,6 +229,24 @@ impl<V, E> Starter<E> for Link<V, E> {
 /// Dropping it before the child is ready cancels the child, shielded or not; a panic of the
 /// child after that goes to the nursery. Once the child called [`Ready::started`], dropping it
 /// cancels nothing (the value is dropped, the child goes on as an ordinary child).
+///
+/// # Examples
+///
+/// ```
+/// use std::sync::Arc;
+/// use async_executor::Executor;
+/// use smol_nursery::{Nursery, Start, TaskError};
+///
+/// let ex = Arc::new(Executor::new());
+/// futures_lite::future::block_on(ex.run(async {
+///     let nursery = Nursery::<()>::new(&ex);
+///     // Never polled, then dropped: the child, not ready yet, is cancelled.
+///     let starting: Start<u8, (), ()> = nursery.start(|_ready| futures_lite::future::pending());
+///     drop(starting);
+///     assert_eq!(nursery.join().await, Ok(()));
+/// }));
+/// # let _ = TaskError::Cancelled;
+/// ```
 #[must_use = "the child is cancelled if its `start` future is dropped before it is ready"]
 pub struct Start<V, T, E> {
     /// The signal and the child's handle; `None` when the nursery was closed, or once the

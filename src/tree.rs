@@ -2,8 +2,9 @@
 //! during that poll knows its parent.
 //!
 //! The child wrapper (and a scope, for its body) notes, for the duration of each poll, the
-//! address of its nursery's core and its own id in a plain thread-local cell: two stores and
-//! two restores per poll, about a dozen instructions, no atomic. A nursery created meanwhile
+//! address of its nursery's core and its own id in a plain thread-local cell: a store and a
+//! restore per poll, no atomic (callgrind: about 6 instructions a poll; `scoped-tls`, tried
+//! first, cost about 94). A nursery created meanwhile
 //! looks the address up in [`CORES`], the table of live cores, to link to its parent: that
 //! costs a lock per nursery created or dropped, never per child.
 

@@ -75,8 +75,8 @@ pub(crate) struct Closing {
 pub(crate) struct Core {
     /// This core, for the nurseries opened inside its children to link to.
     me: Weak<Core>,
-    /// The nursery whose child was being polled when this one was created (rule of the tree:
-    /// fixed at creation).
+    /// The nursery whose child was being polled when this one was created; fixed at creation,
+    /// even if the nursery is moved out of that child.
     parent: Option<Parent>,
     /// The limit the nursery was built with, for snapshots.
     limit: Option<usize>,

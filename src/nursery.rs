@@ -25,8 +25,10 @@ use crate::task::TaskHandle;
 ///
 /// **Dropping a `Nursery` before `join` has finished cancels every non-shielded child**
 /// (their futures are dropped at their next await point). Shielded children keep running on
-/// the executor, detached, and nobody receives their errors. Dropping the future returned by
-/// `join` does the same, since it owns the nursery.
+/// the executor and nobody receives their errors; if the nursery was created inside a child of
+/// another nursery, that nursery (or the nearest live ancestor) adopts them and its `join`
+/// waits for them, otherwise they run on detached. Dropping the future returned by `join` does
+/// the same, since it owns the nursery.
 ///
 /// # Examples
 ///
@@ -353,7 +355,8 @@ impl<'ex, E> Nursery<'ex, E> {
     ///
     /// Not cancel safe: the future owns the nursery, so dropping it before it completes drops
     /// the nursery. Every non-shielded child is cancelled, shielded children keep running
-    /// detached, and the errors are lost. This is what happens when `join` loses a race
+    /// (adopted by the nearest live ancestor nursery, if any, else detached), and the errors
+    /// are lost. This is what happens when `join` loses a race
     /// against a timeout.
     ///
     /// # Examples

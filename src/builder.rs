@@ -3,14 +3,16 @@
 use std::future::Future;
 use std::num::NonZeroUsize;
 
-use crate::executor::IntoExecutor;
+use crate::executor::{IntoExecutor, IntoLocalExecutor};
 use crate::handle::NurseryHandle;
+use crate::local::{LocalNursery, LocalNurseryHandle, LocalScope};
 use crate::nursery::Nursery;
 use crate::scope::Scope;
 use crate::shared::Policy;
 
 /// Builds a [`Nursery`] (or a [`scope`](crate::scope)) with policies: a concurrency limit, and
-/// whether a failure cancels the siblings.
+/// whether a failure cancels the siblings. [`build_local`](NurseryBuilder::build_local) and
+/// [`local_scope`](NurseryBuilder::local_scope) build the [local](crate::LocalNursery) forms.
 ///
 /// `NurseryBuilder::new()` builds what [`Nursery::new`] builds: no limit, fail fast.
 ///
@@ -206,6 +208,78 @@ impl NurseryBuilder {
         F: FnOnce(NurseryHandle<'ex, E>) -> Fut,
         Fut: Future<Output = Result<T, E>>,
     {
-        Scope::new(self.build(executor), body, std::panic::Location::caller())
+        let location = std::panic::Location::caller();
+        Scope::new(executor.into_executor(), self.policy, body, location)
+    }
+
+    /// Builds a [`LocalNursery`] on `executor`, as [`LocalNursery::new`] does.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::rc::Rc;
+    /// use async_executor::LocalExecutor;
+    /// use smol_nursery::NurseryBuilder;
+    ///
+    /// let ex = Rc::new(LocalExecutor::new());
+    /// futures_lite::future::block_on(ex.run(async {
+    ///     let nursery = NurseryBuilder::new().limit(1).build_local::<()>(&ex);
+    ///     let order = Rc::new(std::cell::RefCell::new(Vec::new()));
+    ///     for i in 0..3 {
+    ///         let order = order.clone();
+    ///         nursery.start_soon(async move {
+    ///             order.borrow_mut().push(i);
+    ///             futures_lite::future::yield_now().await;
+    ///             order.borrow_mut().push(i);
+    ///             Ok(())
+    ///         });
+    ///     }
+    ///     nursery.join().await.unwrap();
+    ///     // One at a time: each child ran to its end before the next began.
+    ///     assert_eq!(*order.borrow(), [0, 0, 1, 1, 2, 2]);
+    /// }));
+    /// ```
+    pub fn build_local<'ex, E>(
+        self,
+        executor: impl IntoLocalExecutor<'ex>,
+    ) -> LocalNursery<'ex, E> {
+        LocalNursery::with_policy(executor, self.policy)
+    }
+
+    /// Opens a [`local_scope`](crate::local_scope) with these policies.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::rc::Rc;
+    /// use async_executor::LocalExecutor;
+    /// use smol_nursery::NurseryBuilder;
+    ///
+    /// let ex = Rc::new(LocalExecutor::new());
+    /// futures_lite::future::block_on(ex.run(async {
+    ///     let result = NurseryBuilder::new()
+    ///         .fail_fast(false)
+    ///         .local_scope(&ex, |n| async move {
+    ///             n.start_soon(async { Err::<(), _>("one failed") }).expect("open");
+    ///             let other = n.start_soon(async { Ok(Rc::new("served")) }).expect("open");
+    ///             // The failure cancelled nobody: the other child and the body go on.
+    ///             Ok(*other.await.unwrap())
+    ///         })
+    ///         .await;
+    ///     assert_eq!(result.unwrap_err().errors(), ["one failed"]);
+    /// }));
+    /// ```
+    #[track_caller]
+    pub fn local_scope<'ex, E, T, F, Fut>(
+        self,
+        executor: impl IntoLocalExecutor<'ex>,
+        body: F,
+    ) -> LocalScope<'ex, E, T, Fut>
+    where
+        F: FnOnce(LocalNurseryHandle<'ex, E>) -> Fut,
+        Fut: Future<Output = Result<T, E>>,
+    {
+        let location = std::panic::Location::caller();
+        LocalScope::new(executor.into_executor(), self.policy, body, location)
     }
 }

@@ -10,6 +10,7 @@ use pin_project_lite::pin_project;
 
 use crate::core::{drop_quietly, Panic};
 use crate::error::TaskError;
+use crate::executor::Spawner;
 use crate::registry::{Id, Key, Site};
 use crate::shared::Shared;
 use crate::task::Output;
@@ -69,15 +70,16 @@ pin_project! {
     /// an abort-on-panic guard, where a panicking destructor would abort the process.
     // pin-project-lite takes no doc comments on fields: each field's line says what it holds.
     #[project = ChildProj]
-    pub(crate) struct Child<'ex, F, E, S>
+    pub(crate) struct Child<F, E, S, X>
     where
         S: Starter<E>,
+        X: Spawner,
     {
         // The child's future; `None` once it has been dropped.
         #[pin]
         future: Option<F>,
         // The nursery.
-        shared: Arc<Shared<'ex, E>>,
+        shared: Arc<Shared<E, X>>,
         // Who hears of the child's end before the nursery.
         starter: S,
         // The child's id in the nursery.
@@ -96,9 +98,10 @@ pin_project! {
         finished: bool,
     }
 
-    impl<'ex, F, E, S> PinnedDrop for Child<'ex, F, E, S>
+    impl<F, E, S, X> PinnedDrop for Child<F, E, S, X>
     where
         S: Starter<E>,
+        X: Spawner,
     {
         fn drop(this: Pin<&mut Self>) {
             let this = this.project();
@@ -118,11 +121,11 @@ pin_project! {
     }
 }
 
-impl<'ex, F, E, S: Starter<E>> Child<'ex, F, E, S> {
+impl<F, E, S: Starter<E>, X: Spawner> Child<F, E, S, X> {
     /// Wraps the child `id`, already counted as started.
     pub(crate) fn new(
         future: F,
-        shared: Arc<Shared<'ex, E>>,
+        shared: Arc<Shared<E, X>>,
         starter: S,
         id: Id,
         shielded: bool,
@@ -144,10 +147,11 @@ impl<'ex, F, E, S: Starter<E>> Child<'ex, F, E, S> {
     }
 }
 
-impl<'ex, F, T, E, S> Future for Child<'ex, F, E, S>
+impl<F, T, E, S, X> Future for Child<F, E, S, X>
 where
     F: Future<Output = Result<T, E>>,
     S: Starter<E>,
+    X: Spawner,
 {
     type Output = Output<T>;
 
@@ -194,9 +198,10 @@ where
 
 /// The one way a child ends: drops its future (a panic there counts as the child's panic),
 /// reports the end, counts the child as finished, and builds the output for its handle.
-fn end<'ex, F, T, E, S>(mut this: ChildProj<'_, 'ex, F, E, S>, outcome: Outcome<T, E>) -> Output<T>
+fn end<F, T, E, S, X>(mut this: ChildProj<'_, F, E, S, X>, outcome: Outcome<T, E>) -> Output<T>
 where
     S: Starter<E>,
+    X: Spawner,
 {
     let drop_panic = {
         let mut future = this.future.as_mut();
@@ -250,12 +255,13 @@ where
 
 /// Counts the child, whose future is dropped, as finished, and builds its handle's output.
 #[inline]
-fn finish_quietly<'ex, F, T, E, S>(
-    this: ChildProj<'_, 'ex, F, E, S>,
+fn finish_quietly<F, T, E, S, X>(
+    this: ChildProj<'_, F, E, S, X>,
     result: Result<T, TaskError>,
 ) -> Output<T>
 where
     S: Starter<E>,
+    X: Spawner,
 {
     *this.finished = true;
     this.shared
@@ -270,7 +276,7 @@ where
 
 /// Hands a child's end to its starter, or else to the nursery.
 #[inline]
-fn report<E, S: Starter<E>>(shared: &Shared<'_, E>, starter: &S, end: End<E>) {
+fn report<E, S: Starter<E>, X: Spawner>(shared: &Shared<E, X>, starter: &S, end: End<E>) {
     if !S::WATCHES && end.error.is_none() && end.panic.is_none() {
         // An ordinary child that returned or was cancelled: nobody needs to hear of it.
         return;

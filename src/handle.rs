@@ -1,72 +1,203 @@
 //! Handles that start children from anywhere.
+//!
+//! The template `handle_form!` makes the handle of one form of nursery ([`NurseryHandle`]
+//! here, `LocalNurseryHandle` in `local.rs`); every method calls code shared by both forms.
 
-use std::fmt;
-use std::panic::Location;
-use std::sync::Arc;
-use std::time::{Duration, Instant};
+use crate::executor::ExecutorRef;
+use crate::slot::{Reserve, Slot};
 
-use crate::child::NoStarter;
-use crate::core::{CancelReason, Cancelled};
-use crate::error::NurseryClosed;
-use crate::shared::Shared;
-use crate::shield::IntoChild;
-use crate::slot::{try_reserve, Reserve, Slot};
-use crate::spawn::spawn;
-use crate::start::{Ready, Start};
-use crate::task::TaskHandle;
+/// The public handle of one form of nursery: `$Handle`, whose reservations are `$Slot` and
+/// `$Reserve`, on the executor kind `$Executor`, with the bounds `$($Send)*` on children.
+/// The docs come from the invocation.
+macro_rules! handle_form {
+    (
+        $(#[$doc:meta])*
+        pub struct $Handle:ident on $Executor:ident, slots [$Slot:ident, $Reserve:ident],
+            bounds [$($Send:tt)*];
+        $(#[$start_soon:meta])* fn start_soon;
+        $(#[$start:meta])* fn start;
+        $(#[$reserve:meta])* fn reserve;
+        $(#[$try_reserve:meta])* fn try_reserve;
+        $(#[$snapshot:meta])* fn snapshot;
+        $(#[$cancelled:meta])* fn cancelled;
+        $(#[$cancel_after:meta])* fn cancel_after;
+        $(#[$cancel_at:meta])* fn cancel_at;
+        $(#[$cancel:meta])* fn cancel;
+        $(#[$is_cancelled:meta])* fn is_cancelled;
+        $(#[$len:meta])* fn len;
+        $(#[$is_empty:meta])* fn is_empty;
+        $(#[$is_closed:meta])* fn is_closed;
+    ) => {
+        $(#[$doc])*
+        pub struct $Handle<'ex, E> {
+            /// The nursery's shared state.
+            shared: std::sync::Arc<$crate::shared::Shared<E, $Executor<'ex>>>,
+        }
 
-/// A cloneable handle to a [`Nursery`](crate::Nursery): children capture it to start
-/// siblings, and other tasks or threads use it to start children or cancel the nursery.
-///
-/// Children started through a handle belong to the nursery: `join` waits for them. A handle
-/// does not keep the nursery open: once `join` has returned, or the nursery was dropped,
-/// [`start_soon`](NurseryHandle::start_soon) returns [`NurseryClosed`].
-///
-/// # Examples
-///
-/// ```
-/// use async_executor::Executor;
-/// use smol_nursery::{Nursery, NurseryHandle};
-///
-/// /// Visits a page, then starts a sibling for each link it finds.
-/// fn visit(nursery: &NurseryHandle<'static, String>, page: u32, depth: u32) {
-///     let siblings = nursery.clone();
-///     let started = nursery.start_soon(async move {
-///         if depth > 0 {
-///             for link in [page * 2, page * 2 + 1] {
-///                 visit(&siblings, link, depth - 1);
-///             }
-///         }
-///         Ok(page)
-///     });
-///     // After `join` the nursery refuses new children; here it is still open.
-///     assert!(started.is_ok());
-/// }
-///
-/// static EX: Executor<'static> = Executor::new();
-/// futures_lite::future::block_on(EX.run(async {
-///     let nursery = Nursery::new(&EX);
-///     visit(&nursery.handle(), 1, 3);
-///     nursery.join().await.unwrap();
-/// }));
-/// ```
-pub struct NurseryHandle<'ex, E> {
-    /// The nursery's shared state.
-    shared: Arc<Shared<'ex, E>>,
+        impl<'ex, E> $Handle<'ex, E> {
+            /// Wraps the nursery's shared state.
+            pub(crate) fn new(
+                shared: std::sync::Arc<$crate::shared::Shared<E, $Executor<'ex>>>,
+            ) -> Self {
+                $Handle { shared }
+            }
+
+            $(#[$start_soon])*
+            #[track_caller]
+            pub fn start_soon<C>(
+                &self,
+                child: C,
+            ) -> Result<$crate::TaskHandle<C::Output>, $crate::NurseryClosed>
+            where
+                C: $crate::IntoChild<Error = E>,
+                C::Future: $($Send)* 'ex,
+                C::Output: $($Send)* 'ex,
+                E: $($Send)* 'ex,
+            {
+                $crate::spawn::spawn(
+                    &self.shared,
+                    child,
+                    false,
+                    $crate::child::NoStarter,
+                    std::panic::Location::caller(),
+                )
+            }
+
+            $(#[$start])*
+            #[track_caller]
+            pub fn start<V, F, C>(&self, make: F) -> $crate::Start<V, C::Output, E>
+            where
+                F: FnOnce($crate::Ready<V>) -> C,
+                C: $crate::IntoChild<Error = E>,
+                C::Future: $($Send)* 'ex,
+                C::Output: $($Send)* 'ex,
+                E: $($Send)* 'ex,
+                V: $($Send)* 'ex,
+            {
+                $crate::Start::new(&self.shared, make, false, std::panic::Location::caller())
+            }
+
+            $(#[$reserve])*
+            pub fn reserve(&self) -> $Reserve<'_, 'ex, E> {
+                $Reserve::from($crate::slot::Reserving::new(&self.shared, false))
+            }
+
+            $(#[$try_reserve])*
+            pub fn try_reserve(&self) -> Result<Option<$Slot<'_, 'ex, E>>, $crate::NurseryClosed> {
+                $crate::slot::try_reserve(&self.shared, false).map(|room| room.map($Slot::from))
+            }
+
+            $(#[$snapshot])*
+            pub fn snapshot(&self) -> $crate::Snapshot {
+                self.shared.core.snapshot()
+            }
+
+            $(#[$cancelled])*
+            pub fn cancelled(&self) -> $crate::Cancelled {
+                $crate::Cancelled::new(self.shared.core.clone())
+            }
+
+            $(#[$cancel_after])*
+            pub fn cancel_after(&self, duration: std::time::Duration) {
+                self.shared.core.cancel_after(duration);
+            }
+
+            $(#[$cancel_at])*
+            pub fn cancel_at(&self, deadline: std::time::Instant) {
+                self.shared.core.cancel_at(deadline);
+            }
+
+            $(#[$cancel])*
+            pub fn cancel(&self) {
+                self.shared.core.cancel($crate::core::CancelReason::Explicit);
+            }
+
+            $(#[$is_cancelled])*
+            pub fn is_cancelled(&self) -> bool {
+                self.shared.core.is_cancelled()
+            }
+
+            $(#[$len])*
+            pub fn len(&self) -> usize {
+                self.shared.core.len()
+            }
+
+            $(#[$is_empty])*
+            pub fn is_empty(&self) -> bool {
+                self.shared.core.is_empty()
+            }
+
+            $(#[$is_closed])*
+            pub fn is_closed(&self) -> bool {
+                self.shared.core.is_closed()
+            }
+        }
+
+        impl<E> Clone for $Handle<'_, E> {
+            fn clone(&self) -> Self {
+                $Handle {
+                    shared: self.shared.clone(),
+                }
+            }
+        }
+
+        impl<E> std::fmt::Debug for $Handle<'_, E> {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.debug_struct(stringify!($Handle))
+                    .field("len", &self.len())
+                    .field("cancelled", &self.is_cancelled())
+                    .field("closed", &self.is_closed())
+                    .finish()
+            }
+        }
+    };
 }
+pub(crate) use handle_form;
 
-impl<'ex, E> NurseryHandle<'ex, E> {
-    /// Wraps the nursery's shared state.
-    pub(crate) fn new(shared: Arc<Shared<'ex, E>>) -> Self {
-        NurseryHandle { shared }
-    }
+handle_form! {
+    /// A cloneable handle to a [`Nursery`](crate::Nursery): children capture it to start
+    /// siblings, and other tasks or threads use it to start children or cancel the nursery.
+    ///
+    /// Children started through a handle belong to the nursery: `join` waits for them. A handle
+    /// does not keep the nursery open: once `join` has returned, or the nursery was dropped,
+    /// [`start_soon`](NurseryHandle::start_soon) returns [`NurseryClosed`](crate::NurseryClosed).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use async_executor::Executor;
+    /// use smol_nursery::{Nursery, NurseryHandle};
+    ///
+    /// /// Visits a page, then starts a sibling for each link it finds.
+    /// fn visit(nursery: &NurseryHandle<'static, String>, page: u32, depth: u32) {
+    ///     let siblings = nursery.clone();
+    ///     let started = nursery.start_soon(async move {
+    ///         if depth > 0 {
+    ///             for link in [page * 2, page * 2 + 1] {
+    ///                 visit(&siblings, link, depth - 1);
+    ///             }
+    ///         }
+    ///         Ok(page)
+    ///     });
+    ///     // After `join` the nursery refuses new children; here it is still open.
+    ///     assert!(started.is_ok());
+    /// }
+    ///
+    /// static EX: Executor<'static> = Executor::new();
+    /// futures_lite::future::block_on(EX.run(async {
+    ///     let nursery = Nursery::new(&EX);
+    ///     visit(&nursery.handle(), 1, 3);
+    ///     nursery.join().await.unwrap();
+    /// }));
+    /// ```
+    pub struct NurseryHandle on ExecutorRef, slots [Slot, Reserve], bounds [Send +];
 
     /// Starts a child in the nursery, as [`Nursery::start_soon`](crate::Nursery::start_soon)
     /// does, unless the nursery is closed.
     ///
     /// # Errors
     ///
-    /// Returns [`NurseryClosed`] once `join` has returned or the nursery was dropped; `child`
+    /// Returns [`NurseryClosed`](crate::NurseryClosed) once `join` has returned or the nursery was dropped; `child`
     /// is then dropped without being polled.
     ///
     /// # Examples
@@ -87,16 +218,7 @@ impl<'ex, E> NurseryHandle<'ex, E> {
     ///     assert_eq!(handle.start_soon(async { Ok(6) }).unwrap_err(), NurseryClosed);
     /// }));
     /// ```
-    #[track_caller]
-    pub fn start_soon<C>(&self, child: C) -> Result<TaskHandle<C::Output>, NurseryClosed>
-    where
-        C: IntoChild<Error = E>,
-        C::Future: Send + 'ex,
-        C::Output: Send + 'ex,
-        E: Send + 'ex,
-    {
-        spawn(&self.shared, child, false, NoStarter, Location::caller())
-    }
+    fn start_soon;
 
     /// Starts a child that says when it is ready, and waits until it does, as
     /// [`Nursery::start`](crate::Nursery::start) does.
@@ -137,25 +259,14 @@ impl<'ex, E> NurseryHandle<'ex, E> {
     ///     assert!(matches!(late, Err(StartError::Closed)));
     /// }));
     /// ```
-    #[track_caller]
-    pub fn start<V, F, C>(&self, make: F) -> Start<V, C::Output, E>
-    where
-        F: FnOnce(Ready<V>) -> C,
-        C: IntoChild<Error = E>,
-        C::Future: Send + 'ex,
-        C::Output: Send + 'ex,
-        E: Send + 'ex,
-        V: Send + 'ex,
-    {
-        Start::new(&self.shared, make, false, Location::caller())
-    }
+    fn start;
 
     /// Waits for room under the nursery's limit and reserves it, as
     /// [`Nursery::reserve`](crate::Nursery::reserve) does.
     ///
     /// # Errors
     ///
-    /// Resolves to [`NurseryClosed`] if the nursery is closed, or closes while it waits.
+    /// Resolves to [`NurseryClosed`](crate::NurseryClosed) if the nursery is closed, or closes while it waits.
     ///
     /// # Cancel safety
     ///
@@ -178,16 +289,14 @@ impl<'ex, E> NurseryHandle<'ex, E> {
     ///     assert_eq!(handle.reserve().await.unwrap_err(), NurseryClosed);
     /// }));
     /// ```
-    pub fn reserve(&self) -> Reserve<'_, 'ex, E> {
-        Reserve::new(&self.shared, false)
-    }
+    fn reserve;
 
     /// Reserves room for one child if there is some now, as
     /// [`Nursery::try_reserve`](crate::Nursery::try_reserve) does.
     ///
     /// # Errors
     ///
-    /// Returns [`NurseryClosed`] if the nursery is closed.
+    /// Returns [`NurseryClosed`](crate::NurseryClosed) if the nursery is closed.
     ///
     /// # Examples
     ///
@@ -203,9 +312,7 @@ impl<'ex, E> NurseryHandle<'ex, E> {
     /// assert!(handle.try_reserve().unwrap().is_none());
     /// drop(slot);
     /// ```
-    pub fn try_reserve(&self) -> Result<Option<Slot<'_, 'ex, E>>, NurseryClosed> {
-        try_reserve(&self.shared, false)
-    }
+    fn try_reserve;
 
     /// Returns the state of the nursery's tree: its unfinished children that have been
     /// polled (where each was started, whether it is shielded or in its grace period, for
@@ -239,9 +346,7 @@ impl<'ex, E> NurseryHandle<'ex, E> {
     ///     nursery.join().await.unwrap();
     /// }));
     /// ```
-    pub fn snapshot(&self) -> crate::Snapshot {
-        self.shared.core.snapshot()
-    }
+    fn snapshot;
 
     /// Returns a future that resolves once the nursery has been cancelled, for any reason
     /// (`cancel`, a failure, the deadline, the nursery dropped), or closed; at once if it
@@ -281,9 +386,7 @@ impl<'ex, E> NurseryHandle<'ex, E> {
     ///     assert!(worker.await.unwrap() > 0);
     /// }));
     /// ```
-    pub fn cancelled(&self) -> Cancelled {
-        Cancelled::new(self.shared.core.clone())
-    }
+    fn cancelled;
 
     /// Cancels the nursery when `duration` has passed, as
     /// [`Nursery::cancel_after`](crate::Nursery::cancel_after) does. Does nothing once the
@@ -308,9 +411,7 @@ impl<'ex, E> NurseryHandle<'ex, E> {
     ///     assert!(result.unwrap_err().is_timeout());
     /// }));
     /// ```
-    pub fn cancel_after(&self, duration: Duration) {
-        self.shared.core.cancel_after(duration);
-    }
+    fn cancel_after;
 
     /// Cancels the nursery at `deadline`, as [`Nursery::cancel_at`](crate::Nursery::cancel_at)
     /// does. Does nothing once the nursery is closed.
@@ -331,9 +432,7 @@ impl<'ex, E> NurseryHandle<'ex, E> {
     ///     assert!(nursery.join().await.unwrap_err().is_timeout());
     /// }));
     /// ```
-    pub fn cancel_at(&self, deadline: Instant) {
-        self.shared.core.cancel_at(deadline);
-    }
+    fn cancel_at;
 
     /// Cancels the nursery, as [`Nursery::cancel`](crate::Nursery::cancel) does. Does nothing
     /// once the nursery is closed.
@@ -358,9 +457,7 @@ impl<'ex, E> NurseryHandle<'ex, E> {
     ///     assert_eq!(nursery.join().await, Ok(()));
     /// }));
     /// ```
-    pub fn cancel(&self) {
-        self.shared.core.cancel(CancelReason::Explicit);
-    }
+    fn cancel;
 
     /// Returns `true` if the nursery has been cancelled.
     ///
@@ -377,9 +474,7 @@ impl<'ex, E> NurseryHandle<'ex, E> {
     /// nursery.cancel();
     /// assert!(handle.is_cancelled());
     /// ```
-    pub fn is_cancelled(&self) -> bool {
-        self.shared.core.is_cancelled()
-    }
+    fn is_cancelled;
 
     /// Returns the number of the nursery's children that have not finished yet, as
     /// [`Nursery::len`](crate::Nursery::len) does; it stays available after `join` consumed
@@ -400,9 +495,7 @@ impl<'ex, E> NurseryHandle<'ex, E> {
     /// futures_lite::future::block_on(ex.run(nursery.join())).unwrap();
     /// assert_eq!(handle.len(), 0);
     /// ```
-    pub fn len(&self) -> usize {
-        self.shared.core.len()
-    }
+    fn len;
 
     /// Returns `true` if every child of the nursery has finished (or none was started).
     ///
@@ -417,9 +510,7 @@ impl<'ex, E> NurseryHandle<'ex, E> {
     /// let nursery = Nursery::<()>::new(&ex);
     /// assert!(nursery.handle().is_empty());
     /// ```
-    pub fn is_empty(&self) -> bool {
-        self.shared.core.is_empty()
-    }
+    fn is_empty;
 
     /// Returns `true` if the nursery is closed: `join` has returned, or the nursery was
     /// dropped. A closed nursery accepts no more children.
@@ -438,25 +529,5 @@ impl<'ex, E> NurseryHandle<'ex, E> {
     /// drop(nursery);
     /// assert!(handle.is_closed());
     /// ```
-    pub fn is_closed(&self) -> bool {
-        self.shared.core.is_closed()
-    }
-}
-
-impl<E> Clone for NurseryHandle<'_, E> {
-    fn clone(&self) -> Self {
-        NurseryHandle {
-            shared: self.shared.clone(),
-        }
-    }
-}
-
-impl<E> fmt::Debug for NurseryHandle<'_, E> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("NurseryHandle")
-            .field("len", &self.shared.core.len())
-            .field("cancelled", &self.is_cancelled())
-            .field("closed", &self.is_closed())
-            .finish()
-    }
+    fn is_closed;
 }

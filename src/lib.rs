@@ -768,6 +768,7 @@ mod executor;
 mod grace;
 mod handle;
 mod limit;
+mod local;
 mod nursery;
 mod registry;
 mod scope;
@@ -783,8 +784,11 @@ mod tree;
 pub use crate::builder::NurseryBuilder;
 pub use crate::core::Cancelled;
 pub use crate::error::{NurseryClosed, NurseryError, TaskError};
-pub use crate::executor::{ExecutorRef, IntoExecutor};
+pub use crate::executor::{ExecutorRef, IntoExecutor, IntoLocalExecutor, LocalExecutorRef};
 pub use crate::handle::NurseryHandle;
+pub use crate::local::{
+    local_scope, LocalNursery, LocalNurseryHandle, LocalReserve, LocalScope, LocalSlot,
+};
 pub use crate::nursery::Nursery;
 pub use crate::scope::{scope, Scope};
 pub use crate::shield::{shield, IntoChild, Shielded};

@@ -28,25 +28,25 @@ use async_executor::FallibleTask;
 
 use crate::task::Output;
 
-/// A queued child: admits it (spawns it, holding the permit it was handed) when called.
-/// Returns `false` if the executor was gone and the child was dropped instead.
-pub(crate) type Admit<'ex> = Box<dyn FnOnce() -> bool + Send + 'ex>;
-
 /// The admission state of a nursery with a limit.
-pub(crate) struct Limiter<'ex> {
+///
+/// `A` is a queued child (`Spawner::Admit`): called, it admits the child (spawns it, holding
+/// the permit it was handed) and returns `false` if the executor was gone and the child was
+/// dropped instead.
+pub(crate) struct Limiter<A> {
     /// At most this many permits are held at once.
     limit: NonZeroUsize,
     /// See the module's invariants. Never held while user code runs: queued children are
     /// admitted, and reservers woken, once the guard is released.
-    state: Mutex<LimitState<'ex>>,
+    state: Mutex<LimitState<A>>,
 }
 
 /// The locked part of a [`Limiter`].
-pub(crate) struct LimitState<'ex> {
+pub(crate) struct LimitState<A> {
     /// Permits in use (invariant 1).
     held: usize,
     /// Children waiting for a permit, in start order (invariant 2).
-    queue: VecDeque<Admit<'ex>>,
+    queue: VecDeque<A>,
     /// `reserve` calls waiting for a permit, in the order they began waiting (invariant 3).
     reservers: VecDeque<Arc<Grant>>,
 }
@@ -60,7 +60,7 @@ thread_local! {
     static RETURNED: Cell<bool> = const { Cell::new(false) };
 }
 
-impl<'ex> Limiter<'ex> {
+impl<A: FnOnce() -> bool> Limiter<A> {
     /// A limiter with `limit` permits, all free.
     pub(crate) fn new(limit: NonZeroUsize) -> Self {
         Limiter {
@@ -79,7 +79,7 @@ impl<'ex> Limiter<'ex> {
     }
 
     /// Locks the state.
-    pub(crate) fn lock(&self) -> MutexGuard<'_, LimitState<'ex>> {
+    pub(crate) fn lock(&self) -> MutexGuard<'_, LimitState<A>> {
         self.state.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
@@ -119,7 +119,7 @@ impl<'ex> Limiter<'ex> {
     }
 }
 
-impl<'ex> LimitState<'ex> {
+impl<A> LimitState<A> {
     /// Takes a permit for a new child, if one is free and no child waits before it.
     pub(crate) fn try_take_for_child(&mut self, limit: usize) -> bool {
         if self.held < limit && self.queue.is_empty() {
@@ -142,7 +142,7 @@ impl<'ex> LimitState<'ex> {
     }
 
     /// Queues a child until a permit is handed to it.
-    pub(crate) fn queue(&mut self, admit: Admit<'ex>) {
+    pub(crate) fn queue(&mut self, admit: A) {
         self.queue.push_back(admit);
     }
 

@@ -1,61 +1,219 @@
 //! The nursery: the owner of a group of children.
+//!
+//! The template `nursery_form!` makes the nursery of one form ([`Nursery`](crate::Nursery) here,
+//! `LocalNursery` in `local.rs`); every method calls code shared by both forms.
 
-use std::fmt;
-use std::panic::{resume_unwind, Location};
-use std::sync::Arc;
-use std::time::{Duration, Instant};
-
-use crate::child::NoStarter;
-use crate::core::{drop_quietly, CancelReason, Cancelled, Closing, Core};
-use crate::error::NurseryError;
-use crate::executor::IntoExecutor;
+use crate::executor::{ExecutorRef, IntoExecutor};
 use crate::handle::NurseryHandle;
-use crate::shared::{Policy, Shared};
-use crate::shield::IntoChild;
-use crate::slot::{try_reserve, Reserve, Slot};
-use crate::spawn::spawn;
-use crate::start::{Ready, Start};
-use crate::task::TaskHandle;
+use crate::slot::Slot;
 
-/// A scope for child tasks: start them with [`start_soon`](Nursery::start_soon), wait for all
-/// of them with [`join`](Nursery::join).
-///
-/// When a child fails (returns `Err` or panics), the nursery cancels every other child that
-/// is not [shielded](crate::shield), at once, and `join` reports every error.
-///
-/// **Dropping a `Nursery` before `join` has finished cancels every non-shielded child**
-/// (their futures are dropped at their next await point). Shielded children keep running on
-/// the executor and nobody receives their errors; if the nursery was created inside a child of
-/// another nursery, that nursery (or the nearest live ancestor) adopts them and its `join`
-/// waits for them, otherwise they run on detached. Dropping the future returned by `join` does
-/// the same, since it owns the nursery.
-///
-/// # Examples
-///
-/// ```
-/// use std::sync::Arc;
-/// use async_executor::Executor;
-/// use smol_nursery::Nursery;
-///
-/// let ex = Arc::new(Executor::new());
-/// futures_lite::future::block_on(ex.run(async {
-///     let nursery = Nursery::new(&ex);
-///     for i in 0..3 {
-///         nursery.start_soon(async move {
-///             if i == 2 { Err(format!("child {i} failed")) } else { Ok(()) }
-///         });
-///     }
-///     let err = nursery.join().await.unwrap_err();
-///     assert_eq!(err.errors(), ["child 2 failed"]);
-/// }));
-/// ```
-pub struct Nursery<'ex, E> {
-    /// Shared with handles and children. The nursery is open as long as this value exists and
-    /// `join` has not returned: only `join` and `Drop` close it, and both consume it.
-    shared: Arc<Shared<'ex, E>>,
+/// The public nursery of one form: `$Nursery` on the executor kind `$Executor` (made from
+/// `impl $Into`), whose handle is `$Handle` and whose slots are `$Slot`, with the bounds
+/// `$($Send)*` on children. The docs come from the invocation.
+macro_rules! nursery_form {
+    (
+        $(#[$doc:meta])*
+        pub struct $Nursery:ident on $Executor:ident from $Into:ident,
+            handle $Handle:ident, slot $Slot:ident, bounds [$($Send:tt)*];
+        $(#[$new:meta])* fn new;
+        $(#[$start_soon:meta])* fn start_soon;
+        $(#[$handle:meta])* fn handle;
+        $(#[$cancel:meta])* fn cancel;
+        $(#[$cancel_after:meta])* fn cancel_after;
+        $(#[$cancel_at:meta])* fn cancel_at;
+        $(#[$is_cancelled:meta])* fn is_cancelled;
+        $(#[$len:meta])* fn len;
+        $(#[$is_empty:meta])* fn is_empty;
+        $(#[$join:meta])* fn join;
+        $(#[$start:meta])* fn start;
+        $(#[$reserve:meta])* fn reserve;
+        $(#[$try_reserve:meta])* fn try_reserve;
+        $(#[$snapshot:meta])* fn snapshot;
+        $(#[$cancelled:meta])* fn cancelled;
+    ) => {
+        $(#[$doc])*
+        pub struct $Nursery<'ex, E> {
+            /// Shared with handles and children. The nursery is open as long as this value
+            /// exists and `join` has not returned: only `join` and `Drop` close it, and both
+            /// consume it.
+            shared: std::sync::Arc<$crate::shared::Shared<E, $Executor<'ex>>>,
+        }
+
+        impl<'ex, E> $Nursery<'ex, E> {
+            $(#[$new])*
+            pub fn new(executor: impl $Into<'ex>) -> Self {
+                $Nursery::with_policy(executor, $crate::shared::Policy::default())
+            }
+
+            /// A nursery with the policies of a [`NurseryBuilder`](crate::NurseryBuilder).
+            pub(crate) fn with_policy(
+                executor: impl $Into<'ex>,
+                policy: $crate::shared::Policy,
+            ) -> Self {
+                let executor = executor.into_executor();
+                $Nursery {
+                    shared: std::sync::Arc::new($crate::shared::Shared::new(executor, policy)),
+                }
+            }
+
+            /// The nursery's core, for the crate's unit tests.
+            #[cfg(test)]
+            #[allow(dead_code)]
+            pub(crate) fn core(&self) -> &std::sync::Arc<$crate::core::Core> {
+                &self.shared.core
+            }
+
+            $(#[$start_soon])*
+            #[track_caller]
+            pub fn start_soon<C>(&self, child: C) -> $crate::TaskHandle<C::Output>
+            where
+                C: $crate::IntoChild<Error = E>,
+                C::Future: $($Send)* 'ex,
+                C::Output: $($Send)* 'ex,
+                E: $($Send)* 'ex,
+            {
+                let location = std::panic::Location::caller();
+                match $crate::spawn::spawn(&self.shared, child, true, $crate::child::NoStarter, location) {
+                    Ok(handle) => handle,
+                    // Unreachable: only `join` and `Drop` close the nursery, and both consume it.
+                    Err(_closed) => $crate::TaskHandle::never_spawned(),
+                }
+            }
+
+            $(#[$handle])*
+            pub fn handle(&self) -> $Handle<'ex, E> {
+                $Handle::new(self.shared.clone())
+            }
+
+            $(#[$cancel])*
+            pub fn cancel(&self) {
+                self.shared.core.cancel($crate::core::CancelReason::Explicit);
+            }
+
+            $(#[$cancel_after])*
+            pub fn cancel_after(&self, duration: std::time::Duration) {
+                self.shared.core.cancel_after(duration);
+            }
+
+            $(#[$cancel_at])*
+            pub fn cancel_at(&self, deadline: std::time::Instant) {
+                self.shared.core.cancel_at(deadline);
+            }
+
+            $(#[$is_cancelled])*
+            pub fn is_cancelled(&self) -> bool {
+                self.shared.core.is_cancelled()
+            }
+
+            $(#[$len])*
+            pub fn len(&self) -> usize {
+                self.shared.core.len()
+            }
+
+            $(#[$is_empty])*
+            pub fn is_empty(&self) -> bool {
+                self.shared.core.is_empty()
+            }
+
+            $(#[$join])*
+            pub async fn join(self) -> Result<(), $crate::NurseryError<E>> {
+                self.shared.join().await
+            }
+
+            $(#[$start])*
+            #[track_caller]
+            pub fn start<V, F, C>(&self, make: F) -> $crate::Start<V, C::Output, E>
+            where
+                F: FnOnce($crate::Ready<V>) -> C,
+                C: $crate::IntoChild<Error = E>,
+                C::Future: $($Send)* 'ex,
+                C::Output: $($Send)* 'ex,
+                E: $($Send)* 'ex,
+                V: $($Send)* 'ex,
+            {
+                $crate::Start::new(&self.shared, make, true, std::panic::Location::caller())
+            }
+
+            $(#[$reserve])*
+            pub async fn reserve(&self) -> $Slot<'_, 'ex, E> {
+                let mut reserving = $crate::slot::Reserving::new(&self.shared, true);
+                match futures_lite::future::poll_fn(|cx| reserving.poll_room(cx)).await {
+                    Ok(room) => $Slot::from(room),
+                    Err(_closed) => unreachable!("only `join` and `Drop` close the nursery"),
+                }
+            }
+
+            $(#[$try_reserve])*
+            pub fn try_reserve(&self) -> Option<$Slot<'_, 'ex, E>> {
+                let room = $crate::slot::try_reserve(&self.shared, true).unwrap_or(None);
+                room.map($Slot::from)
+            }
+
+            $(#[$snapshot])*
+            pub fn snapshot(&self) -> $crate::Snapshot {
+                self.shared.core.snapshot()
+            }
+
+            $(#[$cancelled])*
+            pub fn cancelled(&self) -> $crate::Cancelled {
+                $crate::Cancelled::new(self.shared.core.clone())
+            }
+        }
+
+        impl<E> Drop for $Nursery<'_, E> {
+            fn drop(&mut self) {
+                self.shared.abandon();
+            }
+        }
+
+        impl<E> std::fmt::Debug for $Nursery<'_, E> {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.debug_struct(stringify!($Nursery))
+                    .field("len", &self.len())
+                    .field("cancelled", &self.shared.core.cancel_reason())
+                    .finish()
+            }
+        }
+    };
 }
+pub(crate) use nursery_form;
 
-impl<'ex, E> Nursery<'ex, E> {
+nursery_form! {
+    /// A scope for child tasks: start them with [`start_soon`](Nursery::start_soon), wait for all
+    /// of them with [`join`](Nursery::join).
+    ///
+    /// When a child fails (returns `Err` or panics), the nursery cancels every other child that
+    /// is not [shielded](crate::shield), at once, and `join` reports every error.
+    ///
+    /// **Dropping a `Nursery` before `join` has finished cancels every non-shielded child**
+    /// (their futures are dropped at their next await point). Shielded children keep running on
+    /// the executor and nobody receives their errors; if the nursery was created inside a child of
+    /// another nursery, that nursery (or the nearest live ancestor) adopts them and its `join`
+    /// waits for them, otherwise they run on detached. Dropping the future returned by `join` does
+    /// the same, since it owns the nursery.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use async_executor::Executor;
+    /// use smol_nursery::Nursery;
+    ///
+    /// let ex = Arc::new(Executor::new());
+    /// futures_lite::future::block_on(ex.run(async {
+    ///     let nursery = Nursery::new(&ex);
+    ///     for i in 0..3 {
+    ///         nursery.start_soon(async move {
+    ///             if i == 2 { Err(format!("child {i} failed")) } else { Ok(()) }
+    ///         });
+    ///     }
+    ///     let err = nursery.join().await.unwrap_err();
+    ///     assert_eq!(err.errors(), ["child 2 failed"]);
+    /// }));
+    /// ```
+    pub struct Nursery on ExecutorRef from IntoExecutor,
+        handle NurseryHandle, slot Slot, bounds [Send +];
+
     /// Creates an empty nursery whose children run on `executor`.
     ///
     /// `executor` is a `&'static Executor<'static>` or a `&Arc<Executor<'ex>>`; see
@@ -96,26 +254,7 @@ impl<'ex, E> Nursery<'ex, E> {
     ///     assert_eq!(handle.await.unwrap(), "structured concurrency");
     /// }));
     /// ```
-    pub fn new(executor: impl IntoExecutor<'ex>) -> Self {
-        Nursery::with_policy(executor, Policy::default())
-    }
-
-    /// A nursery with the policies of a [`NurseryBuilder`](crate::NurseryBuilder).
-    pub(crate) fn with_policy(executor: impl IntoExecutor<'ex>, policy: Policy) -> Self {
-        Nursery {
-            shared: Arc::new(Shared::new(executor.into_executor(), policy)),
-        }
-    }
-
-    /// The nursery's core.
-    pub(crate) fn core(&self) -> &Arc<Core> {
-        &self.shared.core
-    }
-
-    /// What the nursery shares with its handles and children.
-    pub(crate) fn shared(&self) -> &Shared<'ex, E> {
-        &self.shared
-    }
+    fn new;
 
     /// Starts a child and returns a handle to its result. The child is scheduled on the
     /// executor; `start_soon` returns before it runs.
@@ -145,20 +284,7 @@ impl<'ex, E> Nursery<'ex, E> {
     ///     assert_eq!(shielded.await.unwrap(), "shielded");
     /// }));
     /// ```
-    #[track_caller]
-    pub fn start_soon<C>(&self, child: C) -> TaskHandle<C::Output>
-    where
-        C: IntoChild<Error = E>,
-        C::Future: Send + 'ex,
-        C::Output: Send + 'ex,
-        E: Send + 'ex,
-    {
-        match spawn(&self.shared, child, true, NoStarter, Location::caller()) {
-            Ok(handle) => handle,
-            // Unreachable: only `join` and `Drop` close the nursery, and both consume it.
-            Err(_closed) => TaskHandle::never_spawned(),
-        }
-    }
+    fn start_soon;
 
     /// Returns a handle that starts children in this nursery from anywhere: from inside its
     /// children, or from other tasks and threads.
@@ -182,9 +308,7 @@ impl<'ex, E> Nursery<'ex, E> {
     ///     nursery.join().await.unwrap();
     /// }));
     /// ```
-    pub fn handle(&self) -> NurseryHandle<'ex, E> {
-        NurseryHandle::new(self.shared.clone())
-    }
+    fn handle;
 
     /// Cancels every non-shielded child: each one's future is dropped at its next await point,
     /// or before it first runs. Children started later are cancelled too, unless shielded.
@@ -209,9 +333,7 @@ impl<'ex, E> Nursery<'ex, E> {
     ///     assert_eq!(forever.await, Err(TaskError::Cancelled));
     /// }));
     /// ```
-    pub fn cancel(&self) {
-        self.shared.core.cancel(CancelReason::Explicit);
-    }
+    fn cancel;
 
     /// Cancels the nursery when `duration` has passed, as [`cancel_at`](Nursery::cancel_at)
     /// does for `Instant::now() + duration`.
@@ -237,15 +359,13 @@ impl<'ex, E> Nursery<'ex, E> {
     ///     assert!(nursery.join().await.unwrap_err().is_timeout());
     /// }));
     /// ```
-    pub fn cancel_after(&self, duration: Duration) {
-        self.shared.core.cancel_after(duration);
-    }
+    fn cancel_after;
 
     /// Cancels the nursery at `deadline`, on an [`async_io::Timer`].
     ///
     /// When the deadline passes while a child is unfinished, the nursery is cancelled as by
     /// [`cancel`](Nursery::cancel), and `join` returns an error whose
-    /// [`is_timeout`](NurseryError::is_timeout) is `true` (along with any errors of the
+    /// [`is_timeout`](crate::NurseryError::is_timeout) is `true` (along with any errors of the
     /// children). Shielded children still run to their end. A deadline that has not passed when
     /// the last child finishes costs nothing: `join` does not wait for it.
     ///
@@ -270,9 +390,7 @@ impl<'ex, E> Nursery<'ex, E> {
     ///     assert_eq!(nursery.join().await, Ok(()));
     /// }));
     /// ```
-    pub fn cancel_at(&self, deadline: Instant) {
-        self.shared.core.cancel_at(deadline);
-    }
+    fn cancel_at;
 
     /// Returns `true` if the nursery has been cancelled: by [`cancel`](Nursery::cancel), a
     /// failed child, or its deadline.
@@ -290,9 +408,7 @@ impl<'ex, E> Nursery<'ex, E> {
     /// nursery.cancel();
     /// assert!(nursery.is_cancelled());
     /// ```
-    pub fn is_cancelled(&self) -> bool {
-        self.shared.core.is_cancelled()
-    }
+    fn is_cancelled;
 
     /// Returns the number of children that have not finished yet.
     ///
@@ -313,9 +429,7 @@ impl<'ex, E> Nursery<'ex, E> {
     /// assert!(ex.try_tick());
     /// assert_eq!(nursery.len(), 0);
     /// ```
-    pub fn len(&self) -> usize {
-        self.shared.core.len()
-    }
+    fn len;
 
     /// Returns `true` if every child has finished (or none was started).
     ///
@@ -330,16 +444,14 @@ impl<'ex, E> Nursery<'ex, E> {
     /// let nursery = Nursery::<()>::new(&ex);
     /// assert!(nursery.is_empty());
     /// ```
-    pub fn is_empty(&self) -> bool {
-        self.shared.core.is_empty()
-    }
+    fn is_empty;
 
     /// Waits until every child has finished, closes the nursery, and reports how it went.
     ///
     /// Returns `Ok(())` if no child failed and the deadline did not pass, and
-    /// `Err(`[`NurseryError`]`)` with every error the children returned otherwise. When
+    /// `Err(`[`NurseryError`](crate::NurseryError)`)` with every error the children returned otherwise. When
     /// `join` returns, every child's future has been dropped: no child code runs any more, and
-    /// every [`TaskHandle`] is finished. A nursery with no children returns at once.
+    /// every [`TaskHandle`](crate::TaskHandle) is finished. A nursery with no children returns at once.
     ///
     /// `join` does not run the children: the executor must be running (for example, `join` is
     /// awaited inside `ex.run(...)`, or other threads run the executor).
@@ -377,37 +489,15 @@ impl<'ex, E> Nursery<'ex, E> {
     ///     assert_eq!(nursery.join().await, Ok(()));
     /// }));
     /// ```
-    pub async fn join(self) -> Result<(), NurseryError<E>> {
-        let mut listener = None;
-        let closing =
-            futures_lite::future::poll_fn(|cx| self.shared.core.poll_close(&mut listener, cx))
-                .await;
-        self.conclude(closing)
-    }
-
-    /// What `join` reports once the nursery closed: resumes the first panic, or returns every
-    /// error and the timeout.
-    pub(crate) fn conclude(self, closing: Closing) -> Result<(), NurseryError<E>> {
-        drop(closing.deadline);
-        let errors = self.shared.take_errors();
-        if let Some(panic) = closing.panic {
-            drop_quietly(errors);
-            resume_unwind(panic);
-        }
-        if errors.is_empty() && closing.timed_out.is_none() {
-            Ok(())
-        } else {
-            Err(NurseryError::new(errors, closing.timed_out))
-        }
-    }
+    fn join;
 
     /// Starts a child that says when it is ready, and waits until it does (trio's
     /// `nursery.start`): a server that is listening, a connection that is open.
     ///
-    /// `make` is called at once with a [`Ready`] and returns the child (a future returning
+    /// `make` is called at once with a [`Ready`](crate::Ready) and returns the child (a future returning
     /// `Result<T, E>`, or one wrapped in [`shield`](crate::shield)); the child is spawned at
     /// once and counted like any other. The returned future resolves when the child calls
-    /// [`Ready::started`]`(value)`: `Ok((value, handle))`. From then on the child is an ordinary
+    /// [`Ready::started`](crate::Ready::started)`(value)`: `Ok((value, handle))`. From then on the child is an ordinary
     /// child of the nursery.
     ///
     /// Until that call, the child belongs to its starter: if it returns `Err(e)` first, the
@@ -457,18 +547,7 @@ impl<'ex, E> Nursery<'ex, E> {
     ///     assert_eq!(server.await.unwrap(), "served one client");
     /// }));
     /// ```
-    #[track_caller]
-    pub fn start<V, F, C>(&self, make: F) -> Start<V, C::Output, E>
-    where
-        F: FnOnce(Ready<V>) -> C,
-        C: IntoChild<Error = E>,
-        C::Future: Send + 'ex,
-        C::Output: Send + 'ex,
-        E: Send + 'ex,
-        V: Send + 'ex,
-    {
-        Start::new(&self.shared, make, true, Location::caller())
-    }
+    fn start;
 
     /// Waits for room under the nursery's [`limit`](crate::NurseryBuilder::limit), then
     /// reserves it: the returned [`Slot`] starts one child without waiting.
@@ -504,12 +583,7 @@ impl<'ex, E> Nursery<'ex, E> {
     ///     nursery.join().await.unwrap();
     /// }));
     /// ```
-    pub async fn reserve(&self) -> Slot<'_, 'ex, E> {
-        match Reserve::new(&self.shared, true).await {
-            Ok(slot) => slot,
-            Err(_closed) => unreachable!("only `join` and `Drop` close the nursery"),
-        }
-    }
+    fn reserve;
 
     /// Reserves room for one child if there is some now, as [`reserve`](Nursery::reserve)
     /// would without waiting; returns `None` if the nursery is full (or others are waiting
@@ -529,9 +603,7 @@ impl<'ex, E> Nursery<'ex, E> {
     /// drop(slot);
     /// assert!(nursery.try_reserve().is_some());
     /// ```
-    pub fn try_reserve(&self) -> Option<Slot<'_, 'ex, E>> {
-        try_reserve(&self.shared, true).unwrap_or(None)
-    }
+    fn try_reserve;
 
     /// Returns the state of the nursery's tree: its unfinished children that have been
     /// polled (where each was started, whether it is shielded or in its grace period, for
@@ -565,9 +637,7 @@ impl<'ex, E> Nursery<'ex, E> {
     ///     nursery.join().await.unwrap();
     /// }));
     /// ```
-    pub fn snapshot(&self) -> crate::Snapshot {
-        self.shared.core.snapshot()
-    }
+    fn snapshot;
 
     /// Returns a future that resolves once the nursery has been cancelled, for any reason
     /// (`cancel`, a failure, the deadline), at once if it already was.
@@ -590,26 +660,5 @@ impl<'ex, E> Nursery<'ex, E> {
     ///     assert!(nursery.join().await.is_err());
     /// }));
     /// ```
-    pub fn cancelled(&self) -> Cancelled {
-        Cancelled::new(self.shared.core.clone())
-    }
-}
-
-impl<E> Drop for Nursery<'_, E> {
-    fn drop(&mut self) {
-        if self.shared.core.is_closed() {
-            return;
-        }
-        self.shared.core.abandon();
-        drop_quietly(self.shared.take_errors());
-    }
-}
-
-impl<E> fmt::Debug for Nursery<'_, E> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Nursery")
-            .field("len", &self.len())
-            .field("cancelled", &self.shared.core.cancel_reason())
-            .finish()
-    }
+    fn cancelled;
 }

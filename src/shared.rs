@@ -1,22 +1,25 @@
 //! The state a nursery shares with its handles and children.
 
 use std::fmt;
+use std::panic::resume_unwind;
 use std::sync::{Arc, Mutex, PoisonError};
 
 use crate::child::End;
-use crate::core::{drop_quietly, CancelReason, Core};
-use crate::executor::ExecutorRef;
+use crate::core::{drop_quietly, CancelReason, Closing, Core};
+use crate::error::NurseryError;
+use crate::executor::Spawner;
 use crate::limit::Limiter;
 
-/// What the nursery, its handles and its children's wrappers share.
-pub(crate) struct Shared<'ex, E> {
+/// What the nursery, its handles and its children's wrappers share. `X` is the executor kind
+/// (`ExecutorRef` or `LocalExecutorRef`).
+pub(crate) struct Shared<E, X: Spawner> {
     /// Everything that does not depend on `E`; `TaskHandle`s hold it too.
     pub(crate) core: Arc<Core>,
     /// Where children are spawned.
-    pub(crate) executor: ExecutorRef<'ex>,
+    pub(crate) executor: X,
     /// Admission under `NurseryBuilder::limit`; `None` without a limit, and then nothing in
     /// a child's life touches it.
-    pub(crate) limiter: Option<Limiter<'ex>>,
+    pub(crate) limiter: Option<Limiter<X::Admit>>,
     /// A child's failure cancels its siblings (`NurseryBuilder::fail_fast`).
     fail_fast: bool,
     /// The errors children returned, in order.
@@ -49,9 +52,9 @@ struct Errors<E> {
     taken: bool,
 }
 
-impl<'ex, E> Shared<'ex, E> {
+impl<E, X: Spawner> Shared<E, X> {
     /// Creates the state of an open, empty nursery.
-    pub(crate) fn new(executor: ExecutorRef<'ex>, policy: Policy) -> Self {
+    pub(crate) fn new(executor: X, policy: Policy) -> Self {
         Shared {
             core: Core::new(policy.limit.map(|limit| limit.get())),
             executor,
@@ -115,6 +118,40 @@ impl<'ex, E> Shared<'ex, E> {
         }
     }
 
+    /// Waits for every child, closes the nursery and reports: what `join` does.
+    pub(crate) async fn join(&self) -> Result<(), NurseryError<E>> {
+        let mut listener = None;
+        let closing =
+            futures_lite::future::poll_fn(|cx| self.core.poll_close(&mut listener, cx)).await;
+        self.conclude(closing)
+    }
+
+    /// What `join` reports once the nursery closed: resumes the first panic, or returns every
+    /// error and the timeout.
+    pub(crate) fn conclude(&self, closing: Closing) -> Result<(), NurseryError<E>> {
+        drop(closing.deadline);
+        let errors = self.take_errors();
+        if let Some(panic) = closing.panic {
+            drop_quietly(errors);
+            resume_unwind(panic);
+        }
+        if errors.is_empty() && closing.timed_out.is_none() {
+            Ok(())
+        } else {
+            Err(NurseryError::new(errors, closing.timed_out))
+        }
+    }
+
+    /// What dropping the nursery's owner does unless `join` finished: cancels the
+    /// non-shielded children, closes the nursery, and drops the errors nobody will read.
+    pub(crate) fn abandon(&self) {
+        if self.core.is_closed() {
+            return;
+        }
+        self.core.abandon();
+        drop_quietly(self.take_errors());
+    }
+
     /// Takes the recorded errors; errors recorded later are dropped.
     pub(crate) fn take_errors(&self) -> Vec<E> {
         let mut errors = self.errors.lock().unwrap_or_else(PoisonError::into_inner);
@@ -123,7 +160,7 @@ impl<'ex, E> Shared<'ex, E> {
     }
 }
 
-impl<E> fmt::Debug for Shared<'_, E> {
+impl<E, X: Spawner> fmt::Debug for Shared<E, X> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Shared")
             .field("len", &self.core.len())

@@ -3,7 +3,8 @@
 //! Everything below it (the wrapper, the core, the registry) runs the same whatever the
 //! executor; everything above it (nursery, handles, `start`, slots) calls [`spawn`] or
 //! [`launch`]. Here too a child is given its grace adapter and, under a limit, waits for
-//! admission.
+//! admission. The executor kind `X` is generic: [`SpawnChild`] says that it can spawn the
+//! wrappers a child `C` may be put in, which for `ExecutorRef` means that they are `Send`.
 
 use std::future::Future;
 use std::panic::Location;
@@ -12,6 +13,7 @@ use std::time::Instant;
 
 use crate::child::{Child, Starter};
 use crate::error::NurseryClosed;
+use crate::executor::{Deferred, Spawn};
 use crate::grace::Graced;
 use crate::limit::Admission;
 use crate::registry::{Id, Site};
@@ -19,11 +21,28 @@ use crate::shared::Shared;
 use crate::shield::IntoChild;
 use crate::task::TaskHandle;
 
+/// An executor kind that can spawn the child `C` started with the starter `S`, with or without
+/// a grace period.
+pub(crate) trait SpawnChild<'ex, C: IntoChild, S: Starter<C::Error>>:
+    Spawn<'ex, Child<C::Future, C::Error, S, Self>>
+    + Spawn<'ex, Child<Graced<C::Future>, C::Error, S, Self>>
+{
+}
+
+impl<'ex, C, S, X> SpawnChild<'ex, C, S> for X
+where
+    C: IntoChild,
+    S: Starter<C::Error>,
+    X: Spawn<'ex, Child<C::Future, C::Error, S, X>>
+        + Spawn<'ex, Child<Graced<C::Future>, C::Error, S, X>>,
+{
+}
+
 /// Counts and launches a child, unless the nursery is closed. `owned` tells that the caller
 /// is the nursery's owner, which cannot race with closing; `starter` hears of the child's end
 /// before the nursery does.
-pub(crate) fn spawn<'ex, C, E, S>(
-    shared: &Arc<Shared<'ex, E>>,
+pub(crate) fn spawn<'ex, C, E, S, X>(
+    shared: &Arc<Shared<E, X>>,
     child: C,
     owned: bool,
     starter: S,
@@ -31,10 +50,10 @@ pub(crate) fn spawn<'ex, C, E, S>(
 ) -> Result<TaskHandle<C::Output>, NurseryClosed>
 where
     C: IntoChild<Error = E>,
-    C::Future: Send + 'ex,
-    C::Output: Send + 'ex,
-    E: Send + 'ex,
-    S: Starter<E> + Send + 'ex,
+    C::Future: 'ex,
+    C::Output: 'ex,
+    S: Starter<E>,
+    X: SpawnChild<'ex, C, S>,
 {
     let id = if owned {
         shared.core.start_owned()
@@ -49,8 +68,8 @@ where
 ///
 /// If the executor has been dropped, the child is dropped without being polled (its starter
 /// hears it was cancelled) and its handle yields `Err(TaskError::Cancelled)`.
-pub(crate) fn launch<'ex, C, E, S>(
-    shared: &Arc<Shared<'ex, E>>,
+pub(crate) fn launch<'ex, C, E, S, X>(
+    shared: &Arc<Shared<E, X>>,
     child: C,
     id: Id,
     starter: S,
@@ -59,10 +78,10 @@ pub(crate) fn launch<'ex, C, E, S>(
 ) -> TaskHandle<C::Output>
 where
     C: IntoChild<Error = E>,
-    C::Future: Send + 'ex,
-    C::Output: Send + 'ex,
-    E: Send + 'ex,
-    S: Starter<E> + Send + 'ex,
+    C::Future: 'ex,
+    C::Output: 'ex,
+    S: Starter<E>,
+    X: SpawnChild<'ex, C, S>,
 {
     let grace = child.grace();
     let (future, shielded) = child.into_child();
@@ -101,8 +120,8 @@ where
 
 /// Wraps the future `make` builds and spawns it, or queues it for admission under the limit.
 /// `make` gets the moment the child began to wait, if it had to.
-fn place<'ex, F, T, E, S>(
-    shared: &Arc<Shared<'ex, E>>,
+fn place<'ex, F, T, E, S, X>(
+    shared: &Arc<Shared<E, X>>,
     id: Id,
     starter: S,
     shielded: bool,
@@ -111,17 +130,16 @@ fn place<'ex, F, T, E, S>(
     make: impl FnOnce(Option<Instant>) -> F,
 ) -> TaskHandle<T>
 where
-    F: Future<Output = Result<T, E>> + Send + 'ex,
-    T: Send + 'ex,
-    E: Send + 'ex,
-    S: Starter<E> + Send + 'ex,
+    F: Future<Output = Result<T, E>> + 'ex,
+    T: 'ex,
+    S: Starter<E>,
+    X: Spawn<'ex, Child<F, E, S, X>>,
 {
     if let (Some(limiter), false) = (&shared.limiter, has_permit) {
         let mut state = limiter.lock();
         if !state.try_take_for_child(limiter.limit()) {
             // No permit: the child waits, unspawned, for the first one freed.
             let admission = Arc::new(Admission::new());
-            let filled = admission.clone();
             let child = Child::new(
                 make(Some(Instant::now())),
                 shared.clone(),
@@ -130,13 +148,10 @@ where
                 shielded,
                 site,
             );
-            let owner = shared.clone();
-            state.queue(Box::new(move || {
-                let task = owner.executor.spawn(child).map(|task| task.fallible());
-                let spawned = task.is_ok();
-                // A child whose executor is gone is dropped here, returning its permit.
-                filled.fill(task.ok());
-                spawned
+            state.queue(X::defer(Deferred {
+                executor: shared.executor.clone(),
+                child,
+                filled: admission.clone(),
             }));
             drop(state);
             return TaskHandle::queued(admission, shared.core.clone(), id);

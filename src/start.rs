@@ -17,7 +17,7 @@ use crate::child::{End, Starter};
 use crate::core::drop_quietly;
 use crate::shared::Shared;
 use crate::shield::IntoChild;
-use crate::spawn::spawn;
+use crate::spawn::{spawn, SpawnChild};
 use crate::task::TaskHandle;
 
 /// Why [`start`](crate::Nursery::start) did not get a value from its child.
@@ -259,8 +259,8 @@ pub struct Start<V, T, E> {
 impl<V, T, E> Start<V, T, E> {
     /// Calls `make` with a fresh [`Ready`] and spawns the child it returns, unless the
     /// nursery is closed (then `make` is dropped uncalled).
-    pub(crate) fn new<'ex, F, C>(
-        shared: &Arc<Shared<'ex, E>>,
+    pub(crate) fn new<'ex, F, C, X>(
+        shared: &Arc<Shared<E, X>>,
         make: F,
         owned: bool,
         location: &'static Location<'static>,
@@ -268,10 +268,9 @@ impl<V, T, E> Start<V, T, E> {
     where
         F: FnOnce(Ready<V>) -> C,
         C: IntoChild<Output = T, Error = E>,
-        C::Future: Send + 'ex,
-        T: Send + 'ex,
-        E: Send + 'ex,
-        V: Send + 'ex,
+        C::Future: 'ex,
+        T: 'ex,
+        X: SpawnChild<'ex, C, Link<V, E>>,
     {
         if !owned && shared.core.is_closed() {
             return Start::closed();

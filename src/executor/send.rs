@@ -1,20 +1,22 @@
-//! The executor a nursery spawns its children on.
+//! The executors of a [`Nursery`](crate::Nursery): children are `Send`.
 
-use std::fmt;
 use std::future::Future;
 use std::sync::{Arc, Weak};
 
 use async_executor::{Executor, Task};
 
+use super::{Deferred, Reach, Spawn, Spawner};
+use crate::task::Output;
+
 /// The executor a [`Nursery`](crate::Nursery) starts its children on: the argument of
 /// [`Nursery::new`](crate::Nursery::new).
 ///
-/// It is made from one of two things, and nothing else:
+/// It is made from one of these, and nothing else:
 ///
 /// - `&'static Executor<'static>`, e.g. a `static EX: Executor<'static> = Executor::new();`.
 ///   Children must then be `'static`.
-/// - `&Arc<Executor<'ex>>` (or the `Arc` itself). Children may borrow data that lives
-///   longer than the executor, that is, data declared before it.
+/// - `&Arc<Executor<'ex>>`. Children may borrow data that lives longer than the executor,
+///   that is, data declared before it.
 ///
 /// A plain `&Executor<'ex>` borrowed from a local variable is rejected at compile time. The
 /// executor is invariant in `'ex` and runs its tasks' destructors when it is dropped, so a
@@ -52,51 +54,30 @@ use async_executor::{Executor, Task};
 ///
 /// The compiler reports this one as "`ex` does not live long enough ... argument requires that
 /// `ex` is borrowed for `'static`": the only plain reference accepted is a `'static` one.
+#[derive(Clone)]
 pub struct ExecutorRef<'ex> {
     /// How the executor is reached.
-    inner: Inner<'ex>,
+    reach: Reach<'ex, Executor<'ex>, Weak<Executor<'ex>>>,
 }
 
-/// The two accepted forms.
-enum Inner<'ex> {
-    /// A `'static` executor. The reference is `&'ex Executor<'ex>` with `'ex = 'static`: the
-    /// only constructor takes `&'static Executor<'static>`.
-    Static(&'ex Executor<'ex>),
-    /// An `Arc`'d executor, held weakly so that children capturing a handle do not keep the
-    /// executor alive through a cycle (executor → task → child → handle → executor).
-    Shared(Weak<Executor<'ex>>),
+impl<'ex> Spawner for ExecutorRef<'ex> {
+    type Admit = Box<dyn FnOnce() -> bool + Send + 'ex>;
 }
 
-impl<'ex> ExecutorRef<'ex> {
-    /// Spawns `future`, or returns it if the executor has been dropped.
-    pub(crate) fn spawn<F>(&self, future: F) -> Result<Task<F::Output>, F>
+impl<'ex, F> Spawn<'ex, F> for ExecutorRef<'ex>
+where
+    F: Future + Send + 'ex,
+    F::Output: Send + 'ex,
+{
+    fn spawn(&self, future: F) -> Result<Task<F::Output>, F> {
+        self.reach.spawn_with(future, |ex, future| ex.spawn(future))
+    }
+
+    fn defer<T: 'ex>(later: Deferred<F, Self, T>) -> Self::Admit
     where
-        F: Future + Send + 'ex,
-        F::Output: Send + 'ex,
+        F: Future<Output = Output<T>>,
     {
-        match &self.inner {
-            Inner::Static(ex) => Ok(ex.spawn(future)),
-            Inner::Shared(weak) => match weak.upgrade() {
-                Some(ex) => Ok(ex.spawn(future)),
-                None => Err(future),
-            },
-        }
-    }
-}
-
-impl From<&'static Executor<'static>> for ExecutorRef<'static> {
-    fn from(ex: &'static Executor<'static>) -> Self {
-        ExecutorRef {
-            inner: Inner::Static(ex),
-        }
-    }
-}
-
-impl<'ex> From<&Arc<Executor<'ex>>> for ExecutorRef<'ex> {
-    fn from(ex: &Arc<Executor<'ex>>) -> Self {
-        ExecutorRef {
-            inner: Inner::Shared(Arc::downgrade(ex)),
-        }
+        Box::new(move || later.admit())
     }
 }
 
@@ -128,51 +109,10 @@ impl<'ex> From<&Arc<Executor<'ex>>> for ExecutorRef<'ex> {
     note = "put the executor in an `Arc` and pass a reference to it: `let ex = Arc::new(Executor::new()); Nursery::new(&ex)`",
     note = "or use a `static EX: Executor<'static> = Executor::new();` and pass `&EX`"
 )]
-pub trait IntoExecutor<'ex>: sealed::Sealed {
+pub trait IntoExecutor<'ex>: super::sealed::Sealed {
     /// Converts into the nursery's reference to its executor.
     #[doc(hidden)]
     fn into_executor(self) -> ExecutorRef<'ex>;
 }
 
-impl IntoExecutor<'static> for &'static Executor<'static> {
-    fn into_executor(self) -> ExecutorRef<'static> {
-        ExecutorRef::from(self)
-    }
-}
-
-impl<'ex> IntoExecutor<'ex> for &Arc<Executor<'ex>> {
-    fn into_executor(self) -> ExecutorRef<'ex> {
-        ExecutorRef::from(self)
-    }
-}
-
-impl<'ex> IntoExecutor<'ex> for ExecutorRef<'ex> {
-    fn into_executor(self) -> ExecutorRef<'ex> {
-        self
-    }
-}
-
-/// Keeps [`IntoExecutor`] closed to other implementations.
-mod sealed {
-    use std::sync::Arc;
-
-    use async_executor::Executor;
-
-    /// Implemented for exactly the types `IntoExecutor` is implemented for.
-    pub trait Sealed {}
-
-    impl Sealed for &'static Executor<'static> {}
-    impl<'ex> Sealed for &Arc<Executor<'ex>> {}
-    impl<'ex> Sealed for super::ExecutorRef<'ex> {}
-}
-
-impl fmt::Debug for ExecutorRef<'_> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let form = match &self.inner {
-            Inner::Static(_) => "static",
-            Inner::Shared(weak) if weak.strong_count() > 0 => "shared",
-            Inner::Shared(_) => "dropped",
-        };
-        f.debug_tuple("ExecutorRef").field(&form).finish()
-    }
-}
+executor_ref_conversions!(ExecutorRef, IntoExecutor, Executor, Arc);

@@ -159,3 +159,29 @@ pub async fn yields(n: usize) {
         future::yield_now().await;
     }
 }
+
+/// Runs `make(ex)` to completion on a fresh `'static` local executor, on one thread, under
+/// the watchdog: what `run` is to a `Nursery`, for a `LocalNursery`.
+pub fn run_local<T, Fut>(
+    make: impl FnOnce(std::rc::Rc<async_executor::LocalExecutor<'static>>) -> Fut + Send + 'static,
+) -> T
+where
+    T: Send + 'static,
+    Fut: Future<Output = T> + 'static,
+{
+    watchdog(move || {
+        let ex = std::rc::Rc::new(async_executor::LocalExecutor::new());
+        let fut = make(ex.clone());
+        future::block_on(ex.run(fut))
+    })
+}
+
+/// Runs `make(ex)` on a fresh `'static` executor run by this thread alone: the `Send` form's
+/// counterpart of `run_local`, for test bodies shared by both forms.
+pub fn run_single<T, Fut>(make: impl FnOnce(Arc<Executor<'static>>) -> Fut + Send + 'static) -> T
+where
+    T: Send + 'static,
+    Fut: Future<Output = T> + Send + 'static,
+{
+    run(1, make)
+}

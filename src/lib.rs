@@ -479,6 +479,44 @@
 //! be run by any number of threads (`ex.run(...)` on each); children finish on any of them,
 //! and a nursery may be cancelled or given children from threads outside the executor.
 //!
+//! # One thread: `LocalNursery`
+//!
+//! A program that runs on one thread (a GUI or game loop, a thread-per-core server, code full
+//! of `Rc<RefCell<_>>`) uses [`LocalNursery`] on an [`async_executor::LocalExecutor`]: the
+//! same nursery, whose children need not be `Send`. Every method of [`Nursery`],
+//! [`NurseryHandle`], [`Slot`] and [`scope`] exists on [`LocalNursery`],
+//! [`LocalNurseryHandle`], [`LocalSlot`] and [`local_scope`] under the same name and with the
+//! same meaning; [`NurseryBuilder::build_local`] and [`NurseryBuilder::local_scope`] apply the
+//! policies. [`TaskHandle`], [`Ready`], [`StartError`], [`NurseryError`] and [`shield`] are
+//! shared. The local types are neither `Send` nor `Sync`.
+//!
+//! ```
+//! use std::cell::RefCell;
+//! use std::rc::Rc;
+//! use async_executor::LocalExecutor;
+//! use smol_nursery::{shield, LocalNursery};
+//!
+//! let ex = Rc::new(LocalExecutor::new());
+//! futures_lite::future::block_on(ex.run(async {
+//!     let log = Rc::new(RefCell::new(Vec::new()));
+//!     let nursery = LocalNursery::new(&ex);
+//!     let payment_log = log.clone();
+//!     nursery.start_soon(shield(async move {
+//!         futures_lite::future::yield_now().await;
+//!         payment_log.borrow_mut().push("paid"); // an Rc held across an await
+//!         Ok(())
+//!     }));
+//!     nursery.start_soon(async { Err::<(), _>("sms failed") });
+//!     assert_eq!(nursery.join().await.unwrap_err().errors(), ["sms failed"]);
+//!     assert_eq!(*log.borrow(), ["paid"]);
+//! }));
+//! ```
+//!
+//! Both forms are one implementation: the core, the child's wrapper, limits, `start`, grace
+//! and the tree are generic over the executor, and each public type of either form is made
+//! from one template, so a fix to one is a fix to both. Trees may mix them: a `Nursery` opened
+//! inside a `LocalNursery`'s child is its child in snapshots, and adoption works across them.
+//!
 //! # Common mistakes
 //!
 //! **Not running the executor.** `join` waits for the children; it does not run them.
@@ -588,6 +626,7 @@
 //! | dropping one child's handle | nothing | cancels the task | no per-future handle | no per-task handle; dropping an `AbortHandle` does nothing | nothing: the child runs on, its result is dropped |
 //! | a panicking destructor during cancellation | that child's panic | aborts the process | unwinds the owner | caught; `join_next` returns it as a panic `JoinError` | unwinds the owner |
 //! | memory | a few words per *unfinished* child, freed as each finishes | one per `Task` held | one per future | one per task until joined | one boxed future per child, freed as each finishes |
+//! | `!Send` children on one thread | [`LocalNursery`], with every feature above | `LocalExecutor::spawn` | yes | `spawn_local` on a `LocalSet` | yes |
 //!
 //! Raw [`async_executor::Task`]s give the same parallelism, but each one has to be awaited or
 //! cancelled by hand, and a `Task` dropped on an error path silently cancels its work.
@@ -741,6 +780,19 @@
 //!   `tree.rs::a_closed_nurserys_snapshot_shows_nothing_running`.
 //! - **G32.** A `TaskHandle::cancel` racing its child's end leaves nothing behind in a
 //!   long-lived nursery (unit test `task::tests::handle_cancels_racing_finishes_leave_the_registry_flat`).
+//! - **G33.** The local form keeps every guarantee that does not involve threads: each rule
+//!   is one test body run on both forms (`forms.rs`, modules `send` and `local`: join,
+//!   fail fast, every error, panics, cancel, deadlines, shields, dropping, starting into a
+//!   cancelled nursery, closed handles, task handles, release as children finish, scopes,
+//!   builder scopes, `start`, `cancelled()`, grace, limits and slots, `fail_fast(false)`,
+//!   adoption, snapshots).
+//! - **G34.** `LocalNursery`, its handle, slots, `reserve` and scope futures are neither
+//!   `Send` nor `Sync`, and children may hold `Rc` and `RefCell` across awaits:
+//!   `local.rs::the_local_forms_are_neither_send_nor_sync`,
+//!   `local.rs::children_hold_rc_and_refcell_across_awaits`,
+//!   `local.rs::start_and_scope_carry_non_send_values`; a cancelled local child's panicking
+//!   destructor is that child's panic, not an abort:
+//!   `local.rs::a_panicking_destructor_of_a_cancelled_child_is_the_childs_panic`.
 //!
 //! # Choices this crate makes
 //!
@@ -754,6 +806,11 @@
 //!   drops it. An owner that must outlive its children's failures is a `Nursery`.
 //! - A child that never calls [`Ready::started`] and never ends keeps `start` waiting, as in
 //!   trio.
+//! - async-executor's leaked executors (`Executor::leak`, `LocalExecutor::leak`, behind its
+//!   `static` feature) are not accepted: their only way to spawn a future that is not
+//!   `'static` is an `unsafe` function, and this crate forbids `unsafe`. A
+//!   `static EX: Executor<'static> = Executor::new();` or a `Box::leak`ed `LocalExecutor`
+//!   gives children the same `'static` lifetime.
 
 #![forbid(unsafe_code)]
 #![warn(missing_docs, missing_debug_implementations, rust_2018_idioms)]

@@ -69,7 +69,10 @@ fn main() {
                     Timer::after(Duration::from_millis(5)).await;
                 }
                 let total: u32 = cache.borrow().values().sum();
-                log(start, &format!("checkout: charging {total} cents (shielded)"));
+                log(
+                    start,
+                    &format!("checkout: charging {total} cents (shielded)"),
+                );
                 Timer::after(Duration::from_millis(150)).await;
                 log(start, "checkout: card charged");
                 Ok("charged")

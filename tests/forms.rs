@@ -92,9 +92,14 @@ macro_rules! behaviours {
                     }));
                     n.start_soon(panics::<(), ()>("child panicked"));
                     let join = AssertUnwindSafe(n.join());
-                    let panic = futures_lite::FutureExt::catch_unwind(join).await.unwrap_err();
+                    let panic = futures_lite::FutureExt::catch_unwind(join)
+                        .await
+                        .unwrap_err();
                     assert_eq!(panic.downcast_ref::<&str>(), Some(&"child panicked"));
-                    assert!(paid.load(Ordering::SeqCst), "join resumed before the shield ended");
+                    assert!(
+                        paid.load(Ordering::SeqCst),
+                        "join resumed before the shield ended"
+                    );
                 });
             }
 
@@ -221,7 +226,10 @@ macro_rules! behaviours {
                     n.join().await.unwrap();
                     assert_eq!(done.get(), 3);
                     assert!(handle.is_closed());
-                    assert_eq!(handle.start_soon(async { Ok(()) }).err(), Some(NurseryClosed));
+                    assert_eq!(
+                        handle.start_soon(async { Ok(()) }).err(),
+                        Some(NurseryClosed)
+                    );
                 });
             }
 
@@ -277,7 +285,8 @@ macro_rules! behaviours {
                     let reached = Arc::new(AtomicBool::new(false));
                     let flag = reached.clone();
                     let failed = $scope(&ex, |n| async move {
-                        n.start_soon(async { Err::<(), _>("sensor offline") }).unwrap();
+                        n.start_soon(async { Err::<(), _>("sensor offline") })
+                            .unwrap();
                         forever::<()>().await;
                         flag.store(true, Ordering::SeqCst);
                         Ok(())
@@ -331,7 +340,8 @@ macro_rules! behaviours {
                         .await
                         .unwrap();
                     assert_eq!(port, 8080);
-                    let failed = n.start(|_ready: smol_nursery::Ready<u16>| async { Err::<&str, _>("bind") });
+                    let failed = n
+                        .start(|_ready: smol_nursery::Ready<u16>| async { Err::<&str, _>("bind") });
                     assert_eq!(failed.await.unwrap_err(), StartError::Failed("bind"));
                     let exited = n.start(|_ready: smol_nursery::Ready<u16>| async { Ok("") });
                     assert_eq!(exited.await.unwrap_err(), StartError::Exited);
@@ -366,13 +376,16 @@ macro_rules! behaviours {
             fn grace_cuts_a_child_only_after_its_grace() {
                 $run(|ex| async move {
                     let n = $N::<()>::new(&ex);
-                    let quick = n.start_soon(shield(async {
-                        sleep(20).await;
-                        Ok("finished in grace")
-                    })
-                    .grace(Duration::from_secs(10)));
-                    let slow = n.start_soon(shield(forever::<Result<&str, ()>>())
-                        .grace(Duration::from_millis(20)));
+                    let quick = n.start_soon(
+                        shield(async {
+                            sleep(20).await;
+                            Ok("finished in grace")
+                        })
+                        .grace(Duration::from_secs(10)),
+                    );
+                    let slow = n.start_soon(
+                        shield(forever::<Result<&str, ()>>()).grace(Duration::from_millis(20)),
+                    );
                     yields(1).await;
                     let cancelled_at = std::time::Instant::now();
                     n.cancel();
@@ -433,7 +446,9 @@ macro_rules! behaviours {
                     let handle = n.handle();
                     let first = handle.try_reserve().unwrap().expect("room for one");
                     let mut waiting = Box::pin(handle.reserve());
-                    assert!(futures_lite::future::poll_once(waiting.as_mut()).await.is_none());
+                    assert!(futures_lite::future::poll_once(waiting.as_mut())
+                        .await
+                        .is_none());
                     drop(first);
                     let slot = waiting.await.unwrap();
                     slot.start_soon(async { Ok(()) });
@@ -479,7 +494,10 @@ macro_rules! behaviours {
                         Ok(())
                     });
                     outer.join().await.unwrap();
-                    assert!(paid.load(Ordering::SeqCst), "join returned before the payment");
+                    assert!(
+                        paid.load(Ordering::SeqCst),
+                        "join returned before the payment"
+                    );
                 });
             }
 
@@ -494,8 +512,11 @@ macro_rules! behaviours {
                     yields(1).await;
                     let snapshot = n.snapshot();
                     assert_eq!(snapshot.len(), 2);
-                    let shielded: Vec<_> =
-                        snapshot.children().iter().filter(|c| c.is_shielded()).collect();
+                    let shielded: Vec<_> = snapshot
+                        .children()
+                        .iter()
+                        .filter(|c| c.is_shielded())
+                        .collect();
                     assert_eq!(shielded.len(), 1);
                     assert!(shielded[0].location().file().ends_with("forms.rs"));
                     assert!(snapshot.to_string().contains("forms.rs"));
@@ -508,4 +529,3 @@ macro_rules! behaviours {
 
 behaviours!(send: Nursery, scope, build, scope, run_single);
 behaviours!(local: LocalNursery, local_scope, build_local, local_scope, run_local);
-

@@ -13,8 +13,7 @@ use common::{forever, run_local, watchdog, yields};
 use futures_lite::future;
 use smol_nursery::{
     local_scope, shield, LocalExecutorRef, LocalNursery, LocalNurseryHandle, LocalReserve,
-    LocalScope, LocalSlot, Nursery, NurseryBuilder, NurseryHandle, Reserve, Scope, Slot,
-    TaskError,
+    LocalScope, LocalSlot, Nursery, NurseryBuilder, NurseryHandle, Reserve, Scope, Slot, TaskError,
 };
 
 /// Tells at run time whether `T` is `Send` / `Sync`: the inherent method wins when the bound
@@ -59,8 +58,14 @@ fn the_local_forms_are_neither_send_nor_sync() {
     assert_eq!(traits_of!(LocalNursery<'static, ()>), (false, false));
     assert_eq!(traits_of!(LocalNurseryHandle<'static, ()>), (false, false));
     assert_eq!(traits_of!(LocalSlot<'static, 'static, ()>), (false, false));
-    assert_eq!(traits_of!(LocalReserve<'static, 'static, ()>), (false, false));
-    assert_eq!(traits_of!(LocalScope<'static, (), (), Body>), (false, false));
+    assert_eq!(
+        traits_of!(LocalReserve<'static, 'static, ()>),
+        (false, false)
+    );
+    assert_eq!(
+        traits_of!(LocalScope<'static, (), (), Body>),
+        (false, false)
+    );
     assert_eq!(traits_of!(LocalExecutorRef<'static>), (false, false));
     // The probe does tell `Send` and `Sync` apart: the `Send` forms are both.
     assert_eq!(traits_of!(Nursery<'static, ()>), (true, true));
@@ -185,7 +190,9 @@ fn a_panicking_destructor_of_a_cancelled_child_is_the_childs_panic() {
         armed.recv().await.unwrap();
         nursery.cancel();
         let join = std::panic::AssertUnwindSafe(nursery.join());
-        let panic = futures_lite::FutureExt::catch_unwind(join).await.unwrap_err();
+        let panic = futures_lite::FutureExt::catch_unwind(join)
+            .await
+            .unwrap_err();
         assert_eq!(panic.downcast_ref::<&str>(), Some(&"destructor panicked"));
         assert_eq!(child.await, Err(TaskError::Panicked));
     });

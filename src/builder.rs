@@ -153,7 +153,42 @@ impl NurseryBuilder {
         self.policy.fail_fast = fail_fast;
         self
     }
+}
 
+/// The two methods of one form: `$build`, which builds a `$Nursery` on `impl $Into`, and
+/// `$scope`, which opens a `$Scope` whose body gets a `$Handle`. Docs come from the invocation.
+macro_rules! builder_form {
+    (
+        $(#[$build_doc:meta])*
+        pub fn $build:ident -> $Nursery:ident from $Into:ident;
+        $(#[$scope_doc:meta])*
+        pub fn $scope:ident -> $Scope:ident with $Handle:ident;
+    ) => {
+        impl NurseryBuilder {
+            $(#[$build_doc])*
+            pub fn $build<'ex, E>(self, executor: impl $Into<'ex>) -> $Nursery<'ex, E> {
+                $Nursery::with_policy(executor, self.policy)
+            }
+
+            $(#[$scope_doc])*
+            #[track_caller]
+            pub fn $scope<'ex, E, T, F, Fut>(
+                self,
+                executor: impl $Into<'ex>,
+                body: F,
+            ) -> $Scope<'ex, E, T, Fut>
+            where
+                F: FnOnce($Handle<'ex, E>) -> Fut,
+                Fut: Future<Output = Result<T, E>>,
+            {
+                let location = std::panic::Location::caller();
+                $Scope::new(executor.into_executor(), self.policy, body, location)
+            }
+        }
+    };
+}
+
+builder_form! {
     /// Builds the nursery on `executor`, as [`Nursery::new`] does.
     ///
     /// # Examples
@@ -166,9 +201,7 @@ impl NurseryBuilder {
     /// let nursery: Nursery<'static, std::io::Error> = NurseryBuilder::new().limit(8).build(&EX);
     /// # drop(nursery);
     /// ```
-    pub fn build<'ex, E>(self, executor: impl IntoExecutor<'ex>) -> Nursery<'ex, E> {
-        Nursery::with_policy(executor, self.policy)
-    }
+    pub fn build -> Nursery from IntoExecutor;
 
     /// Opens a [`scope`](crate::scope) with these policies.
     ///
@@ -198,20 +231,10 @@ impl NurseryBuilder {
     ///     assert_eq!(fetched.unwrap(), 4500);
     /// }));
     /// ```
-    #[track_caller]
-    pub fn scope<'ex, E, T, F, Fut>(
-        self,
-        executor: impl IntoExecutor<'ex>,
-        body: F,
-    ) -> Scope<'ex, E, T, Fut>
-    where
-        F: FnOnce(NurseryHandle<'ex, E>) -> Fut,
-        Fut: Future<Output = Result<T, E>>,
-    {
-        let location = std::panic::Location::caller();
-        Scope::new(executor.into_executor(), self.policy, body, location)
-    }
+    pub fn scope -> Scope with NurseryHandle;
+}
 
+builder_form! {
     /// Builds a [`LocalNursery`] on `executor`, as [`LocalNursery::new`] does.
     ///
     /// # Examples
@@ -239,12 +262,7 @@ impl NurseryBuilder {
     ///     assert_eq!(*order.borrow(), [0, 0, 1, 1, 2, 2]);
     /// }));
     /// ```
-    pub fn build_local<'ex, E>(
-        self,
-        executor: impl IntoLocalExecutor<'ex>,
-    ) -> LocalNursery<'ex, E> {
-        LocalNursery::with_policy(executor, self.policy)
-    }
+    pub fn build_local -> LocalNursery from IntoLocalExecutor;
 
     /// Opens a [`local_scope`](crate::local_scope) with these policies.
     ///
@@ -269,17 +287,5 @@ impl NurseryBuilder {
     ///     assert_eq!(result.unwrap_err().errors(), ["one failed"]);
     /// }));
     /// ```
-    #[track_caller]
-    pub fn local_scope<'ex, E, T, F, Fut>(
-        self,
-        executor: impl IntoLocalExecutor<'ex>,
-        body: F,
-    ) -> LocalScope<'ex, E, T, Fut>
-    where
-        F: FnOnce(LocalNurseryHandle<'ex, E>) -> Fut,
-        Fut: Future<Output = Result<T, E>>,
-    {
-        let location = std::panic::Location::caller();
-        LocalScope::new(executor.into_executor(), self.policy, body, location)
-    }
+    pub fn local_scope -> LocalScope with LocalNurseryHandle;
 }

@@ -13,20 +13,8 @@ macro_rules! handle_form {
     (
         $(#[$doc:meta])*
         pub struct $Handle:ident on $Executor:ident, slots [$Slot:ident, $Reserve:ident],
-            bounds [$($Send:tt)*];
-        $(#[$start_soon:meta])* fn start_soon;
-        $(#[$start:meta])* fn start;
-        $(#[$reserve:meta])* fn reserve;
-        $(#[$try_reserve:meta])* fn try_reserve;
-        $(#[$snapshot:meta])* fn snapshot;
-        $(#[$cancelled:meta])* fn cancelled;
-        $(#[$cancel_after:meta])* fn cancel_after;
-        $(#[$cancel_at:meta])* fn cancel_at;
-        $(#[$cancel:meta])* fn cancel;
-        $(#[$is_cancelled:meta])* fn is_cancelled;
-        $(#[$len:meta])* fn len;
-        $(#[$is_empty:meta])* fn is_empty;
-        $(#[$is_closed:meta])* fn is_closed;
+            bounds [$($Send:tt)*],
+            docs [$Nursery:ident, $scope:ident, $Exec:ident in $Ptr:ident from $ptr_path:literal, $build:ident];
     ) => {
         $(#[$doc])*
         pub struct $Handle<'ex, E> {
@@ -42,7 +30,32 @@ macro_rules! handle_form {
                 $Handle { shared }
             }
 
-            $(#[$start_soon])*
+            #[doc = concat!(" Starts a child in the nursery, as [`", stringify!($Nursery), "::start_soon`](crate::", stringify!($Nursery), "::start_soon)")]
+            /// does, unless the nursery is closed.
+            ///
+            /// # Errors
+            ///
+            /// Returns [`NurseryClosed`](crate::NurseryClosed) once `join` has returned or the nursery was dropped; `child`
+            /// is then dropped without being polled.
+            ///
+            /// # Examples
+            ///
+            /// ```
+            #[doc = concat!(" use ", $ptr_path, ";")]
+            #[doc = concat!(" use async_executor::", stringify!($Exec), ";")]
+            #[doc = concat!(" use smol_nursery::{", stringify!($Nursery), ", NurseryClosed};")]
+            ///
+            #[doc = concat!(" let ex = ", stringify!($Ptr), "::new(", stringify!($Exec), "::new());")]
+            /// futures_lite::future::block_on(ex.run(async {
+            #[doc = concat!("     let nursery = ", stringify!($Nursery), "::<()>::new(&ex);")]
+            ///     let handle = nursery.handle();
+            ///     let child = handle.start_soon(async { Ok(5) }).unwrap();
+            ///     nursery.join().await.unwrap();
+            ///     assert_eq!(child.await, Ok(5));
+            ///
+            ///     assert_eq!(handle.start_soon(async { Ok(6) }).unwrap_err(), NurseryClosed);
+            /// }));
+            /// ```
             #[track_caller]
             pub fn start_soon<C>(
                 &self,
@@ -63,7 +76,45 @@ macro_rules! handle_form {
                 )
             }
 
-            $(#[$start])*
+            /// Starts a child that says when it is ready, and waits until it does, as
+            #[doc = concat!(" [`", stringify!($Nursery), "::start`](crate::", stringify!($Nursery), "::start) does.")]
+            ///
+            /// If the nursery is closed, `make` is dropped uncalled and the future resolves to
+            /// [`StartError::Closed`](crate::StartError::Closed).
+            ///
+            /// # Cancel safety
+            ///
+            #[doc = concat!(" As for [`", stringify!($Nursery), "::start`](crate::", stringify!($Nursery), "::start): dropping the future before the child")]
+            /// is ready cancels the child.
+            ///
+            /// # Examples
+            ///
+            /// ```
+            #[doc = concat!(" use ", $ptr_path, ";")]
+            #[doc = concat!(" use async_executor::", stringify!($Exec), ";")]
+            #[doc = concat!(" use smol_nursery::{", stringify!($scope), ", StartError};")]
+            ///
+            #[doc = concat!(" let ex = ", stringify!($Ptr), "::new(", stringify!($Exec), "::new());")]
+            /// futures_lite::future::block_on(ex.run(async {
+            #[doc = concat!("     let handle = ", stringify!($scope), "(&ex, |n| async move {")]
+            ///         let (port, _worker) = n
+            ///             .start(|ready| async move {
+            ///                 ready.started(4000_u16);
+            ///                 Ok(())
+            ///             })
+            ///             .await
+            ///             .expect("the worker is ready");
+            ///         assert_eq!(port, 4000);
+            ///         Ok::<_, ()>(n)
+            ///     })
+            ///     .await
+            ///     .unwrap();
+            ///
+            ///     // The scope is over: its handle is closed.
+            ///     let late = handle.start(|ready| async move { ready.started(1_u16); Ok(()) }).await;
+            ///     assert!(matches!(late, Err(StartError::Closed)));
+            /// }));
+            /// ```
             #[track_caller]
             pub fn start<V, F, C>(&self, make: F) -> $crate::Start<V, C::Output, E>
             where
@@ -77,57 +128,294 @@ macro_rules! handle_form {
                 $crate::Start::new(&self.shared, make, false, std::panic::Location::caller())
             }
 
-            $(#[$reserve])*
+            /// Waits for room under the nursery's limit and reserves it, as
+            #[doc = concat!(" [`", stringify!($Nursery), "::reserve`](crate::", stringify!($Nursery), "::reserve) does.")]
+            ///
+            /// # Errors
+            ///
+            /// Resolves to [`NurseryClosed`](crate::NurseryClosed) if the nursery is closed, or closes while it waits.
+            ///
+            /// # Cancel safety
+            ///
+            /// Cancel safe: dropping the future before it resolves gives up its turn.
+            ///
+            /// # Examples
+            ///
+            /// ```
+            #[doc = concat!(" use ", $ptr_path, ";")]
+            #[doc = concat!(" use async_executor::", stringify!($Exec), ";")]
+            /// use smol_nursery::{NurseryBuilder, NurseryClosed};
+            ///
+            #[doc = concat!(" let ex = ", stringify!($Ptr), "::new(", stringify!($Exec), "::new());")]
+            /// futures_lite::future::block_on(ex.run(async {
+            #[doc = concat!("     let nursery = NurseryBuilder::new().limit(2).", stringify!($build), "::<()>(&ex);")]
+            ///     let handle = nursery.handle();
+            ///     let child = handle.reserve().await.unwrap().start_soon(async { Ok(1) });
+            ///     nursery.join().await.unwrap();
+            ///     assert_eq!(child.await, Ok(1));
+            ///     assert_eq!(handle.reserve().await.unwrap_err(), NurseryClosed);
+            /// }));
+            /// ```
             pub fn reserve(&self) -> $Reserve<'_, 'ex, E> {
                 $Reserve::from($crate::slot::Reserving::new(&self.shared, false))
             }
 
-            $(#[$try_reserve])*
+            /// Reserves room for one child if there is some now, as
+            #[doc = concat!(" [`", stringify!($Nursery), "::try_reserve`](crate::", stringify!($Nursery), "::try_reserve) does.")]
+            ///
+            /// # Errors
+            ///
+            /// Returns [`NurseryClosed`](crate::NurseryClosed) if the nursery is closed.
+            ///
+            /// # Examples
+            ///
+            /// ```
+            #[doc = concat!(" use ", $ptr_path, ";")]
+            #[doc = concat!(" use async_executor::", stringify!($Exec), ";")]
+            /// use smol_nursery::NurseryBuilder;
+            ///
+            #[doc = concat!(" let ex = ", stringify!($Ptr), "::new(", stringify!($Exec), "::new());")]
+            #[doc = concat!(" let nursery = NurseryBuilder::new().limit(1).", stringify!($build), "::<()>(&ex);")]
+            /// let handle = nursery.handle();
+            /// let slot = handle.try_reserve().unwrap().expect("room for one");
+            /// assert!(handle.try_reserve().unwrap().is_none());
+            /// drop(slot);
+            /// ```
             pub fn try_reserve(&self) -> Result<Option<$Slot<'_, 'ex, E>>, $crate::NurseryClosed> {
                 $crate::slot::try_reserve(&self.shared, false).map(|room| room.map($Slot::from))
             }
 
-            $(#[$snapshot])*
+            /// Returns the state of the nursery's tree: its unfinished children that have been
+            /// polled (where each was started, whether it is shielded or in its grace period, for
+            /// about how long it has run), the nurseries opened inside them and those it adopted,
+            /// recursively. See [`Snapshot`](crate::Snapshot).
+            ///
+            /// Each nursery's part is copied at one moment, under its lock, which a child holds only
+            /// for as long as such a copy takes; nothing is recorded for snapshots until one is asked
+            /// for, beyond where each child was started.
+            ///
+            /// # Examples
+            ///
+            /// ```
+            #[doc = concat!(" use ", $ptr_path, ";")]
+            /// use std::time::Duration;
+            #[doc = concat!(" use async_executor::", stringify!($Exec), ";")]
+            #[doc = concat!(" use smol_nursery::", stringify!($Nursery), ";")]
+            ///
+            #[doc = concat!(" let ex = ", stringify!($Ptr), "::new(", stringify!($Exec), "::new());")]
+            /// futures_lite::future::block_on(ex.run(async {
+            #[doc = concat!("     let nursery = ", stringify!($Nursery), "::<()>::new(&ex);")]
+            ///     nursery.start_soon(async {
+            ///         async_io::Timer::after(Duration::from_millis(20)).await;
+            ///         Ok(())
+            ///     });
+            ///     async_io::Timer::after(Duration::from_millis(5)).await;
+            ///     let snapshot = nursery.handle().snapshot();
+            ///     assert_eq!(snapshot.children().len(), 1);
+            ///     assert!(snapshot.children()[0].location().file().ends_with(".rs"));
+            ///     println!("{snapshot}"); // nursery: 1 unfinished / #0 src/main.rs:9:15, running for ...
+            ///     nursery.join().await.unwrap();
+            /// }));
+            /// ```
             pub fn snapshot(&self) -> $crate::Snapshot {
                 self.shared.core.snapshot()
             }
 
-            $(#[$cancelled])*
+            /// Returns a future that resolves once the nursery has been cancelled, for any reason
+            /// (`cancel`, a failure, the deadline, the nursery dropped), or closed; at once if it
+            /// already was.
+            ///
+            /// The future owns what it needs (it does not borrow the handle) and is `Send`, so a
+            /// shielded child can race it against its work to finish what it is doing and stop.
+            ///
+            /// # Examples
+            ///
+            /// ```
+            #[doc = concat!(" use ", $ptr_path, ";")]
+            /// use std::time::Duration;
+            #[doc = concat!(" use async_executor::", stringify!($Exec), ";")]
+            /// use futures_lite::FutureExt;
+            #[doc = concat!(" use smol_nursery::{shield, ", stringify!($Nursery), "};")]
+            ///
+            #[doc = concat!(" let ex = ", stringify!($Ptr), "::new(", stringify!($Exec), "::new());")]
+            /// futures_lite::future::block_on(ex.run(async {
+            #[doc = concat!("     let nursery = ", stringify!($Nursery), "::<()>::new(&ex);")]
+            ///     let stop = nursery.handle().cancelled();
+            ///     let worker = nursery.start_soon(shield(async move {
+            ///         let mut batches = 0;
+            ///         // Work in batches until the nursery winds down, then finish cleanly.
+            ///         let work = async {
+            ///             loop {
+            ///                 async_io::Timer::after(Duration::from_millis(1)).await;
+            ///                 batches += 1;
+            ///             }
+            ///         };
+            ///         work.or(stop).await;
+            ///         Ok(batches)
+            ///     }));
+            ///     async_io::Timer::after(Duration::from_millis(20)).await;
+            ///     nursery.cancel();
+            ///     nursery.join().await.unwrap();
+            ///     assert!(worker.await.unwrap() > 0);
+            /// }));
+            /// ```
             pub fn cancelled(&self) -> $crate::Cancelled {
                 $crate::Cancelled::new(self.shared.core.clone())
             }
 
-            $(#[$cancel_after])*
+            /// Cancels the nursery when `duration` has passed, as
+            #[doc = concat!(" [`", stringify!($Nursery), "::cancel_after`](crate::", stringify!($Nursery), "::cancel_after) does. Does nothing once the")]
+            /// nursery is closed.
+            ///
+            /// # Examples
+            ///
+            /// ```
+            #[doc = concat!(" use ", $ptr_path, ";")]
+            /// use std::time::Duration;
+            #[doc = concat!(" use async_executor::", stringify!($Exec), ";")]
+            #[doc = concat!(" use smol_nursery::", stringify!($scope), ";")]
+            ///
+            #[doc = concat!(" let ex = ", stringify!($Ptr), "::new(", stringify!($Exec), "::new());")]
+            /// futures_lite::future::block_on(ex.run(async {
+            #[doc = concat!("     let result = ", stringify!($scope), "(&ex, |n| async move {")]
+            ///         n.cancel_after(Duration::from_millis(10));
+            ///         async_io::Timer::after(Duration::from_secs(60)).await;
+            ///         Ok::<_, ()>(())
+            ///     })
+            ///     .await;
+            ///     assert!(result.unwrap_err().is_timeout());
+            /// }));
+            /// ```
             pub fn cancel_after(&self, duration: std::time::Duration) {
                 self.shared.core.cancel_after(duration);
             }
 
-            $(#[$cancel_at])*
+            #[doc = concat!(" Cancels the nursery at `deadline`, as [`", stringify!($Nursery), "::cancel_at`](crate::", stringify!($Nursery), "::cancel_at)")]
+            /// does. Does nothing once the nursery is closed.
+            ///
+            /// # Examples
+            ///
+            /// ```
+            #[doc = concat!(" use ", $ptr_path, ";")]
+            /// use std::time::{Duration, Instant};
+            #[doc = concat!(" use async_executor::", stringify!($Exec), ";")]
+            #[doc = concat!(" use smol_nursery::", stringify!($Nursery), ";")]
+            ///
+            #[doc = concat!(" let ex = ", stringify!($Ptr), "::new(", stringify!($Exec), "::new());")]
+            /// futures_lite::future::block_on(ex.run(async {
+            #[doc = concat!("     let nursery = ", stringify!($Nursery), "::<()>::new(&ex);")]
+            ///     nursery.handle().cancel_at(Instant::now() + Duration::from_millis(10));
+            ///     nursery.start_soon(futures_lite::future::pending::<Result<(), ()>>());
+            ///     assert!(nursery.join().await.unwrap_err().is_timeout());
+            /// }));
+            /// ```
             pub fn cancel_at(&self, deadline: std::time::Instant) {
                 self.shared.core.cancel_at(deadline);
             }
 
-            $(#[$cancel])*
+            #[doc = concat!(" Cancels the nursery, as [`", stringify!($Nursery), "::cancel`](crate::", stringify!($Nursery), "::cancel) does. Does nothing")]
+            /// once the nursery is closed.
+            ///
+            /// # Examples
+            ///
+            /// ```
+            #[doc = concat!(" use ", $ptr_path, ";")]
+            #[doc = concat!(" use async_executor::", stringify!($Exec), ";")]
+            #[doc = concat!(" use smol_nursery::", stringify!($Nursery), ";")]
+            ///
+            #[doc = concat!(" let ex = ", stringify!($Ptr), "::new(", stringify!($Exec), "::new());")]
+            /// futures_lite::future::block_on(ex.run(async {
+            #[doc = concat!("     let nursery = ", stringify!($Nursery), "::<()>::new(&ex);")]
+            ///     let handle = nursery.handle();
+            ///     nursery.start_soon(async move {
+            ///         // Stop everything: the work is done.
+            ///         handle.cancel();
+            ///         Ok(())
+            ///     });
+            ///     nursery.start_soon(futures_lite::future::pending::<Result<(), ()>>());
+            ///     assert_eq!(nursery.join().await, Ok(()));
+            /// }));
+            /// ```
             pub fn cancel(&self) {
                 self.shared.core.cancel($crate::core::CancelReason::Explicit);
             }
 
-            $(#[$is_cancelled])*
+            /// Returns `true` if the nursery has been cancelled.
+            ///
+            /// # Examples
+            ///
+            /// ```
+            #[doc = concat!(" use ", $ptr_path, ";")]
+            #[doc = concat!(" use async_executor::", stringify!($Exec), ";")]
+            #[doc = concat!(" use smol_nursery::", stringify!($Nursery), ";")]
+            ///
+            #[doc = concat!(" let ex = ", stringify!($Ptr), "::new(", stringify!($Exec), "::new());")]
+            #[doc = concat!(" let nursery = ", stringify!($Nursery), "::<()>::new(&ex);")]
+            /// let handle = nursery.handle();
+            /// nursery.cancel();
+            /// assert!(handle.is_cancelled());
+            /// ```
             pub fn is_cancelled(&self) -> bool {
                 self.shared.core.is_cancelled()
             }
 
-            $(#[$len])*
+            /// Returns the number of the nursery's children that have not finished yet, as
+            #[doc = concat!(" [`", stringify!($Nursery), "::len`](crate::", stringify!($Nursery), "::len) does; it stays available after `join` consumed")]
+            /// the nursery (and is then 0).
+            ///
+            /// # Examples
+            ///
+            /// ```
+            #[doc = concat!(" use ", $ptr_path, ";")]
+            #[doc = concat!(" use async_executor::", stringify!($Exec), ";")]
+            #[doc = concat!(" use smol_nursery::", stringify!($Nursery), ";")]
+            ///
+            #[doc = concat!(" let ex = ", stringify!($Ptr), "::new(", stringify!($Exec), "::new());")]
+            #[doc = concat!(" let nursery = ", stringify!($Nursery), "::<()>::new(&ex);")]
+            /// let handle = nursery.handle();
+            /// drop(handle.start_soon(async { Ok(()) }));
+            /// assert_eq!(handle.len(), 1);
+            /// futures_lite::future::block_on(ex.run(nursery.join())).unwrap();
+            /// assert_eq!(handle.len(), 0);
+            /// ```
             pub fn len(&self) -> usize {
                 self.shared.core.len()
             }
 
-            $(#[$is_empty])*
+            /// Returns `true` if every child of the nursery has finished (or none was started).
+            ///
+            /// # Examples
+            ///
+            /// ```
+            #[doc = concat!(" use ", $ptr_path, ";")]
+            #[doc = concat!(" use async_executor::", stringify!($Exec), ";")]
+            #[doc = concat!(" use smol_nursery::", stringify!($Nursery), ";")]
+            ///
+            #[doc = concat!(" let ex = ", stringify!($Ptr), "::new(", stringify!($Exec), "::new());")]
+            #[doc = concat!(" let nursery = ", stringify!($Nursery), "::<()>::new(&ex);")]
+            /// assert!(nursery.handle().is_empty());
+            /// ```
             pub fn is_empty(&self) -> bool {
                 self.shared.core.is_empty()
             }
 
-            $(#[$is_closed])*
+            /// Returns `true` if the nursery is closed: `join` has returned, or the nursery was
+            /// dropped. A closed nursery accepts no more children.
+            ///
+            /// # Examples
+            ///
+            /// ```
+            #[doc = concat!(" use ", $ptr_path, ";")]
+            #[doc = concat!(" use async_executor::", stringify!($Exec), ";")]
+            #[doc = concat!(" use smol_nursery::", stringify!($Nursery), ";")]
+            ///
+            #[doc = concat!(" let ex = ", stringify!($Ptr), "::new(", stringify!($Exec), "::new());")]
+            #[doc = concat!(" let nursery = ", stringify!($Nursery), "::<()>::new(&ex);")]
+            /// let handle = nursery.handle();
+            /// assert!(!handle.is_closed());
+            /// drop(nursery);
+            /// assert!(handle.is_closed());
+            /// ```
             pub fn is_closed(&self) -> bool {
                 self.shared.core.is_closed()
             }
@@ -190,344 +478,6 @@ handle_form! {
     ///     nursery.join().await.unwrap();
     /// }));
     /// ```
-    pub struct NurseryHandle on ExecutorRef, slots [Slot, Reserve], bounds [Send +];
-
-    /// Starts a child in the nursery, as [`Nursery::start_soon`](crate::Nursery::start_soon)
-    /// does, unless the nursery is closed.
-    ///
-    /// # Errors
-    ///
-    /// Returns [`NurseryClosed`](crate::NurseryClosed) once `join` has returned or the nursery was dropped; `child`
-    /// is then dropped without being polled.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// use std::sync::Arc;
-    /// use async_executor::Executor;
-    /// use smol_nursery::{Nursery, NurseryClosed};
-    ///
-    /// let ex = Arc::new(Executor::new());
-    /// futures_lite::future::block_on(ex.run(async {
-    ///     let nursery = Nursery::<()>::new(&ex);
-    ///     let handle = nursery.handle();
-    ///     let child = handle.start_soon(async { Ok(5) }).unwrap();
-    ///     nursery.join().await.unwrap();
-    ///     assert_eq!(child.await, Ok(5));
-    ///
-    ///     assert_eq!(handle.start_soon(async { Ok(6) }).unwrap_err(), NurseryClosed);
-    /// }));
-    /// ```
-    fn start_soon;
-
-    /// Starts a child that says when it is ready, and waits until it does, as
-    /// [`Nursery::start`](crate::Nursery::start) does.
-    ///
-    /// If the nursery is closed, `make` is dropped uncalled and the future resolves to
-    /// [`StartError::Closed`](crate::StartError::Closed).
-    ///
-    /// # Cancel safety
-    ///
-    /// As for [`Nursery::start`](crate::Nursery::start): dropping the future before the child
-    /// is ready cancels the child.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// use std::sync::Arc;
-    /// use async_executor::Executor;
-    /// use smol_nursery::{scope, StartError};
-    ///
-    /// let ex = Arc::new(Executor::new());
-    /// futures_lite::future::block_on(ex.run(async {
-    ///     let handle = scope(&ex, |n| async move {
-    ///         let (port, _worker) = n
-    ///             .start(|ready| async move {
-    ///                 ready.started(4000_u16);
-    ///                 Ok(())
-    ///             })
-    ///             .await
-    ///             .expect("the worker is ready");
-    ///         assert_eq!(port, 4000);
-    ///         Ok::<_, ()>(n)
-    ///     })
-    ///     .await
-    ///     .unwrap();
-    ///
-    ///     // The scope is over: its handle is closed.
-    ///     let late = handle.start(|ready| async move { ready.started(1_u16); Ok(()) }).await;
-    ///     assert!(matches!(late, Err(StartError::Closed)));
-    /// }));
-    /// ```
-    fn start;
-
-    /// Waits for room under the nursery's limit and reserves it, as
-    /// [`Nursery::reserve`](crate::Nursery::reserve) does.
-    ///
-    /// # Errors
-    ///
-    /// Resolves to [`NurseryClosed`](crate::NurseryClosed) if the nursery is closed, or closes while it waits.
-    ///
-    /// # Cancel safety
-    ///
-    /// Cancel safe: dropping the future before it resolves gives up its turn.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// use std::sync::Arc;
-    /// use async_executor::Executor;
-    /// use smol_nursery::{NurseryBuilder, NurseryClosed};
-    ///
-    /// let ex = Arc::new(Executor::new());
-    /// futures_lite::future::block_on(ex.run(async {
-    ///     let nursery = NurseryBuilder::new().limit(2).build::<()>(&ex);
-    ///     let handle = nursery.handle();
-    ///     let child = handle.reserve().await.unwrap().start_soon(async { Ok(1) });
-    ///     nursery.join().await.unwrap();
-    ///     assert_eq!(child.await, Ok(1));
-    ///     assert_eq!(handle.reserve().await.unwrap_err(), NurseryClosed);
-    /// }));
-    /// ```
-    fn reserve;
-
-    /// Reserves room for one child if there is some now, as
-    /// [`Nursery::try_reserve`](crate::Nursery::try_reserve) does.
-    ///
-    /// # Errors
-    ///
-    /// Returns [`NurseryClosed`](crate::NurseryClosed) if the nursery is closed.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// use std::sync::Arc;
-    /// use async_executor::Executor;
-    /// use smol_nursery::NurseryBuilder;
-    ///
-    /// let ex = Arc::new(Executor::new());
-    /// let nursery = NurseryBuilder::new().limit(1).build::<()>(&ex);
-    /// let handle = nursery.handle();
-    /// let slot = handle.try_reserve().unwrap().expect("room for one");
-    /// assert!(handle.try_reserve().unwrap().is_none());
-    /// drop(slot);
-    /// ```
-    fn try_reserve;
-
-    /// Returns the state of the nursery's tree: its unfinished children that have been
-    /// polled (where each was started, whether it is shielded or in its grace period, for
-    /// about how long it has run), the nurseries opened inside them and those it adopted,
-    /// recursively. See [`Snapshot`](crate::Snapshot).
-    ///
-    /// Each nursery's part is copied at one moment, under its lock, which a child holds only
-    /// for as long as such a copy takes; nothing is recorded for snapshots until one is asked
-    /// for, beyond where each child was started.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// use std::sync::Arc;
-    /// use std::time::Duration;
-    /// use async_executor::Executor;
-    /// use smol_nursery::Nursery;
-    ///
-    /// let ex = Arc::new(Executor::new());
-    /// futures_lite::future::block_on(ex.run(async {
-    ///     let nursery = Nursery::<()>::new(&ex);
-    ///     nursery.start_soon(async {
-    ///         async_io::Timer::after(Duration::from_millis(20)).await;
-    ///         Ok(())
-    ///     });
-    ///     async_io::Timer::after(Duration::from_millis(5)).await;
-    ///     let snapshot = nursery.handle().snapshot();
-    ///     assert_eq!(snapshot.children().len(), 1);
-    ///     assert!(snapshot.children()[0].location().file().ends_with(".rs"));
-    ///     println!("{snapshot}"); // nursery: 1 unfinished / #0 src/main.rs:9:15, running for ...
-    ///     nursery.join().await.unwrap();
-    /// }));
-    /// ```
-    fn snapshot;
-
-    /// Returns a future that resolves once the nursery has been cancelled, for any reason
-    /// (`cancel`, a failure, the deadline, the nursery dropped), or closed; at once if it
-    /// already was.
-    ///
-    /// The future owns what it needs (it does not borrow the handle) and is `Send`, so a
-    /// shielded child can race it against its work to finish what it is doing and stop.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// use std::sync::Arc;
-    /// use std::time::Duration;
-    /// use async_executor::Executor;
-    /// use futures_lite::FutureExt;
-    /// use smol_nursery::{shield, Nursery};
-    ///
-    /// let ex = Arc::new(Executor::new());
-    /// futures_lite::future::block_on(ex.run(async {
-    ///     let nursery = Nursery::<()>::new(&ex);
-    ///     let stop = nursery.handle().cancelled();
-    ///     let worker = nursery.start_soon(shield(async move {
-    ///         let mut batches = 0;
-    ///         // Work in batches until the nursery winds down, then finish cleanly.
-    ///         let work = async {
-    ///             loop {
-    ///                 async_io::Timer::after(Duration::from_millis(1)).await;
-    ///                 batches += 1;
-    ///             }
-    ///         };
-    ///         work.or(stop).await;
-    ///         Ok(batches)
-    ///     }));
-    ///     async_io::Timer::after(Duration::from_millis(20)).await;
-    ///     nursery.cancel();
-    ///     nursery.join().await.unwrap();
-    ///     assert!(worker.await.unwrap() > 0);
-    /// }));
-    /// ```
-    fn cancelled;
-
-    /// Cancels the nursery when `duration` has passed, as
-    /// [`Nursery::cancel_after`](crate::Nursery::cancel_after) does. Does nothing once the
-    /// nursery is closed.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// use std::sync::Arc;
-    /// use std::time::Duration;
-    /// use async_executor::Executor;
-    /// use smol_nursery::scope;
-    ///
-    /// let ex = Arc::new(Executor::new());
-    /// futures_lite::future::block_on(ex.run(async {
-    ///     let result = scope(&ex, |n| async move {
-    ///         n.cancel_after(Duration::from_millis(10));
-    ///         async_io::Timer::after(Duration::from_secs(60)).await;
-    ///         Ok::<_, ()>(())
-    ///     })
-    ///     .await;
-    ///     assert!(result.unwrap_err().is_timeout());
-    /// }));
-    /// ```
-    fn cancel_after;
-
-    /// Cancels the nursery at `deadline`, as [`Nursery::cancel_at`](crate::Nursery::cancel_at)
-    /// does. Does nothing once the nursery is closed.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// use std::sync::Arc;
-    /// use std::time::{Duration, Instant};
-    /// use async_executor::Executor;
-    /// use smol_nursery::Nursery;
-    ///
-    /// let ex = Arc::new(Executor::new());
-    /// futures_lite::future::block_on(ex.run(async {
-    ///     let nursery = Nursery::<()>::new(&ex);
-    ///     nursery.handle().cancel_at(Instant::now() + Duration::from_millis(10));
-    ///     nursery.start_soon(futures_lite::future::pending::<Result<(), ()>>());
-    ///     assert!(nursery.join().await.unwrap_err().is_timeout());
-    /// }));
-    /// ```
-    fn cancel_at;
-
-    /// Cancels the nursery, as [`Nursery::cancel`](crate::Nursery::cancel) does. Does nothing
-    /// once the nursery is closed.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// use std::sync::Arc;
-    /// use async_executor::Executor;
-    /// use smol_nursery::Nursery;
-    ///
-    /// let ex = Arc::new(Executor::new());
-    /// futures_lite::future::block_on(ex.run(async {
-    ///     let nursery = Nursery::<()>::new(&ex);
-    ///     let handle = nursery.handle();
-    ///     nursery.start_soon(async move {
-    ///         // Stop everything: the work is done.
-    ///         handle.cancel();
-    ///         Ok(())
-    ///     });
-    ///     nursery.start_soon(futures_lite::future::pending::<Result<(), ()>>());
-    ///     assert_eq!(nursery.join().await, Ok(()));
-    /// }));
-    /// ```
-    fn cancel;
-
-    /// Returns `true` if the nursery has been cancelled.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// use std::sync::Arc;
-    /// use async_executor::Executor;
-    /// use smol_nursery::Nursery;
-    ///
-    /// let ex = Arc::new(Executor::new());
-    /// let nursery = Nursery::<()>::new(&ex);
-    /// let handle = nursery.handle();
-    /// nursery.cancel();
-    /// assert!(handle.is_cancelled());
-    /// ```
-    fn is_cancelled;
-
-    /// Returns the number of the nursery's children that have not finished yet, as
-    /// [`Nursery::len`](crate::Nursery::len) does; it stays available after `join` consumed
-    /// the nursery (and is then 0).
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// use std::sync::Arc;
-    /// use async_executor::Executor;
-    /// use smol_nursery::Nursery;
-    ///
-    /// let ex = Arc::new(Executor::new());
-    /// let nursery = Nursery::<()>::new(&ex);
-    /// let handle = nursery.handle();
-    /// drop(handle.start_soon(async { Ok(()) }));
-    /// assert_eq!(handle.len(), 1);
-    /// futures_lite::future::block_on(ex.run(nursery.join())).unwrap();
-    /// assert_eq!(handle.len(), 0);
-    /// ```
-    fn len;
-
-    /// Returns `true` if every child of the nursery has finished (or none was started).
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// use std::sync::Arc;
-    /// use async_executor::Executor;
-    /// use smol_nursery::Nursery;
-    ///
-    /// let ex = Arc::new(Executor::new());
-    /// let nursery = Nursery::<()>::new(&ex);
-    /// assert!(nursery.handle().is_empty());
-    /// ```
-    fn is_empty;
-
-    /// Returns `true` if the nursery is closed: `join` has returned, or the nursery was
-    /// dropped. A closed nursery accepts no more children.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// use std::sync::Arc;
-    /// use async_executor::Executor;
-    /// use smol_nursery::Nursery;
-    ///
-    /// let ex = Arc::new(Executor::new());
-    /// let nursery = Nursery::<()>::new(&ex);
-    /// let handle = nursery.handle();
-    /// assert!(!handle.is_closed());
-    /// drop(nursery);
-    /// assert!(handle.is_closed());
-    /// ```
-    fn is_closed;
+    pub struct NurseryHandle on ExecutorRef, slots [Slot, Reserve], bounds [Send +],
+        docs [Nursery, scope, Executor in Arc from "std::sync::Arc", build];
 }

@@ -14,22 +14,9 @@ macro_rules! nursery_form {
     (
         $(#[$doc:meta])*
         pub struct $Nursery:ident on $Executor:ident from $Into:ident,
-            handle $Handle:ident, slot $Slot:ident, bounds [$($Send:tt)*];
+            handle $Handle:ident, slot $Slot:ident, bounds [$($Send:tt)*],
+            docs [$Exec:ident in $Ptr:ident from $ptr_path:literal, $build:ident];
         $(#[$new:meta])* fn new;
-        $(#[$start_soon:meta])* fn start_soon;
-        $(#[$handle:meta])* fn handle;
-        $(#[$cancel:meta])* fn cancel;
-        $(#[$cancel_after:meta])* fn cancel_after;
-        $(#[$cancel_at:meta])* fn cancel_at;
-        $(#[$is_cancelled:meta])* fn is_cancelled;
-        $(#[$len:meta])* fn len;
-        $(#[$is_empty:meta])* fn is_empty;
-        $(#[$join:meta])* fn join;
-        $(#[$start:meta])* fn start;
-        $(#[$reserve:meta])* fn reserve;
-        $(#[$try_reserve:meta])* fn try_reserve;
-        $(#[$snapshot:meta])* fn snapshot;
-        $(#[$cancelled:meta])* fn cancelled;
     ) => {
         $(#[$doc])*
         pub struct $Nursery<'ex, E> {
@@ -63,7 +50,34 @@ macro_rules! nursery_form {
                 &self.shared.core
             }
 
-            $(#[$start_soon])*
+            /// Starts a child and returns a handle to its result. The child is scheduled on the
+            /// executor; `start_soon` returns before it runs.
+            ///
+            /// `child` is a future returning `Result<T, E>`, or one wrapped in [`shield`](crate::shield).
+            /// This never fails: the nursery is open until `join`. If the nursery has been cancelled, a
+            /// non-shielded child never runs (its handle yields `Err(TaskError::Cancelled)`), while a
+            /// shielded one runs and `join` waits for it.
+            ///
+            /// If the executor has been dropped, `child` is dropped without being polled and its
+            /// handle yields `Err(TaskError::Cancelled)`.
+            ///
+            /// # Examples
+            ///
+            /// ```
+            #[doc = concat!(" use ", $ptr_path, ";")]
+            #[doc = concat!(" use async_executor::", stringify!($Exec), ";")]
+            #[doc = concat!(" use smol_nursery::{shield, ", stringify!($Nursery), "};")]
+            ///
+            #[doc = concat!(" let ex = ", stringify!($Ptr), "::new(", stringify!($Exec), "::new());")]
+            /// futures_lite::future::block_on(ex.run(async {
+            #[doc = concat!("     let nursery = ", stringify!($Nursery), "::<std::io::Error>::new(&ex);")]
+            ///     let plain = nursery.start_soon(async { Ok("plain") });
+            ///     let shielded = nursery.start_soon(shield(async { Ok("shielded") }));
+            ///     nursery.join().await.unwrap();
+            ///     assert_eq!(plain.await.unwrap(), "plain");
+            ///     assert_eq!(shielded.await.unwrap(), "shielded");
+            /// }));
+            /// ```
             #[track_caller]
             pub fn start_soon<C>(&self, child: C) -> $crate::TaskHandle<C::Output>
             where
@@ -80,47 +94,283 @@ macro_rules! nursery_form {
                 }
             }
 
-            $(#[$handle])*
+            /// Returns a handle that starts children in this nursery from anywhere: from inside its
+            /// children, or from other tasks (and, for a `Nursery`, from other threads).
+            ///
+            /// # Examples
+            ///
+            /// ```
+            #[doc = concat!(" use ", $ptr_path, ";")]
+            #[doc = concat!(" use async_executor::", stringify!($Exec), ";")]
+            #[doc = concat!(" use smol_nursery::", stringify!($Nursery), ";")]
+            ///
+            #[doc = concat!(" let ex = ", stringify!($Ptr), "::new(", stringify!($Exec), "::new());")]
+            /// futures_lite::future::block_on(ex.run(async {
+            #[doc = concat!("     let nursery = ", stringify!($Nursery), "::<()>::new(&ex);")]
+            ///     let handle = nursery.handle();
+            ///     nursery.start_soon(async move {
+            ///         // A child starts a sibling; `join` waits for both.
+            ///         handle.start_soon(async { Ok(()) }).unwrap();
+            ///         Ok(())
+            ///     });
+            ///     nursery.join().await.unwrap();
+            /// }));
+            /// ```
             pub fn handle(&self) -> $Handle<'ex, E> {
                 $Handle::new(self.shared.clone())
             }
 
-            $(#[$cancel])*
+            /// Cancels every non-shielded child: each one's future is dropped at its next await point,
+            /// or before it first runs. Children started later are cancelled too, unless shielded.
+            ///
+            /// This is not an error: if no child failed, `join` returns `Ok(())`. Cancelling twice is
+            /// a no-op.
+            ///
+            /// # Examples
+            ///
+            /// ```
+            #[doc = concat!(" use ", $ptr_path, ";")]
+            #[doc = concat!(" use async_executor::", stringify!($Exec), ";")]
+            #[doc = concat!(" use smol_nursery::{", stringify!($Nursery), ", TaskError};")]
+            ///
+            #[doc = concat!(" let ex = ", stringify!($Ptr), "::new(", stringify!($Exec), "::new());")]
+            /// futures_lite::future::block_on(ex.run(async {
+            #[doc = concat!("     let nursery = ", stringify!($Nursery), "::<()>::new(&ex);")]
+            ///     let forever = nursery.start_soon(futures_lite::future::pending::<Result<(), ()>>());
+            ///     nursery.cancel();
+            ///     assert!(nursery.is_cancelled());
+            ///     assert_eq!(nursery.join().await, Ok(()));
+            ///     assert_eq!(forever.await, Err(TaskError::Cancelled));
+            /// }));
+            /// ```
             pub fn cancel(&self) {
                 self.shared.core.cancel($crate::core::CancelReason::Explicit);
             }
 
-            $(#[$cancel_after])*
+            #[doc = concat!(" Cancels the nursery when `duration` has passed, as [`cancel_at`](", stringify!($Nursery), "::cancel_at)")]
+            /// does for `Instant::now() + duration`.
+            ///
+            /// A duration too large to be added to `Instant::now()` means no deadline.
+            ///
+            /// # Examples
+            ///
+            /// ```
+            #[doc = concat!(" use ", $ptr_path, ";")]
+            /// use std::time::Duration;
+            #[doc = concat!(" use async_executor::", stringify!($Exec), ";")]
+            #[doc = concat!(" use smol_nursery::", stringify!($Nursery), ";")]
+            ///
+            #[doc = concat!(" let ex = ", stringify!($Ptr), "::new(", stringify!($Exec), "::new());")]
+            /// futures_lite::future::block_on(ex.run(async {
+            #[doc = concat!("     let nursery = ", stringify!($Nursery), "::<()>::new(&ex);")]
+            ///     nursery.cancel_after(Duration::from_millis(10));
+            ///     nursery.start_soon(async {
+            ///         async_io::Timer::after(Duration::from_secs(60)).await;
+            ///         Ok(())
+            ///     });
+            ///     assert!(nursery.join().await.unwrap_err().is_timeout());
+            /// }));
+            /// ```
             pub fn cancel_after(&self, duration: std::time::Duration) {
                 self.shared.core.cancel_after(duration);
             }
 
-            $(#[$cancel_at])*
+            /// Cancels the nursery at `deadline`, on an [`async_io::Timer`].
+            ///
+            /// When the deadline passes while a child is unfinished, the nursery is cancelled as by
+            #[doc = concat!(" [`cancel`](", stringify!($Nursery), "::cancel), and `join` returns an error whose")]
+            /// [`is_timeout`](crate::NurseryError::is_timeout) is `true` (along with any errors of the
+            /// children). Shielded children still run to their end. A deadline that has not passed when
+            /// the last child finishes costs nothing: `join` does not wait for it.
+            ///
+            /// The earliest deadline wins: a later one than the one already set is ignored. A deadline
+            /// in the past fires at once. If it fires while the nursery has no unfinished child, the
+            /// nursery is still cancelled, and a child started after that counts as timed out.
+            ///
+            /// # Examples
+            ///
+            /// ```
+            #[doc = concat!(" use ", $ptr_path, ";")]
+            /// use std::time::{Duration, Instant};
+            #[doc = concat!(" use async_executor::", stringify!($Exec), ";")]
+            #[doc = concat!(" use smol_nursery::", stringify!($Nursery), ";")]
+            ///
+            #[doc = concat!(" let ex = ", stringify!($Ptr), "::new(", stringify!($Exec), "::new());")]
+            /// futures_lite::future::block_on(ex.run(async {
+            #[doc = concat!("     let nursery = ", stringify!($Nursery), "::<()>::new(&ex);")]
+            ///     nursery.cancel_at(Instant::now() + Duration::from_secs(3600));
+            ///     nursery.start_soon(async { Ok(()) });
+            ///     // The children finished long before the deadline: `join` does not wait for it.
+            ///     assert_eq!(nursery.join().await, Ok(()));
+            /// }));
+            /// ```
             pub fn cancel_at(&self, deadline: std::time::Instant) {
                 self.shared.core.cancel_at(deadline);
             }
 
-            $(#[$is_cancelled])*
+            #[doc = concat!(" Returns `true` if the nursery has been cancelled: by [`cancel`](", stringify!($Nursery), "::cancel), a")]
+            /// failed child, or its deadline.
+            ///
+            /// # Examples
+            ///
+            /// ```
+            #[doc = concat!(" use ", $ptr_path, ";")]
+            #[doc = concat!(" use async_executor::", stringify!($Exec), ";")]
+            #[doc = concat!(" use smol_nursery::", stringify!($Nursery), ";")]
+            ///
+            #[doc = concat!(" let ex = ", stringify!($Ptr), "::new(", stringify!($Exec), "::new());")]
+            #[doc = concat!(" let nursery = ", stringify!($Nursery), "::<()>::new(&ex);")]
+            /// assert!(!nursery.is_cancelled());
+            /// nursery.cancel();
+            /// assert!(nursery.is_cancelled());
+            /// ```
             pub fn is_cancelled(&self) -> bool {
                 self.shared.core.is_cancelled()
             }
 
-            $(#[$len])*
+            /// Returns the number of children that have not finished yet.
+            ///
+            /// A child counts until its future has been dropped, whether it returned, failed, or was
+            /// cancelled.
+            ///
+            /// # Examples
+            ///
+            /// ```
+            #[doc = concat!(" use ", $ptr_path, ";")]
+            #[doc = concat!(" use async_executor::", stringify!($Exec), ";")]
+            #[doc = concat!(" use smol_nursery::", stringify!($Nursery), ";")]
+            ///
+            #[doc = concat!(" let ex = ", stringify!($Ptr), "::new(", stringify!($Exec), "::new());")]
+            #[doc = concat!(" let nursery = ", stringify!($Nursery), "::<()>::new(&ex);")]
+            /// let _ = nursery.start_soon(async { Ok(()) });
+            /// assert_eq!(nursery.len(), 1);
+            /// assert!(ex.try_tick());
+            /// assert_eq!(nursery.len(), 0);
+            /// ```
             pub fn len(&self) -> usize {
                 self.shared.core.len()
             }
 
-            $(#[$is_empty])*
+            /// Returns `true` if every child has finished (or none was started).
+            ///
+            /// # Examples
+            ///
+            /// ```
+            #[doc = concat!(" use ", $ptr_path, ";")]
+            #[doc = concat!(" use async_executor::", stringify!($Exec), ";")]
+            #[doc = concat!(" use smol_nursery::", stringify!($Nursery), ";")]
+            ///
+            #[doc = concat!(" let ex = ", stringify!($Ptr), "::new(", stringify!($Exec), "::new());")]
+            #[doc = concat!(" let nursery = ", stringify!($Nursery), "::<()>::new(&ex);")]
+            /// assert!(nursery.is_empty());
+            /// ```
             pub fn is_empty(&self) -> bool {
                 self.shared.core.is_empty()
             }
 
-            $(#[$join])*
+            /// Waits until every child has finished, closes the nursery, and reports how it went.
+            ///
+            /// Returns `Ok(())` if no child failed and the deadline did not pass, and
+            /// `Err(`[`NurseryError`](crate::NurseryError)`)` with every error the children returned otherwise. When
+            /// `join` returns, every child's future has been dropped: no child code runs any more, and
+            /// every [`TaskHandle`](crate::TaskHandle) is finished. A nursery with no children returns at once.
+            ///
+            /// `join` does not run the children: the executor must be running (for example, `join` is
+            /// awaited inside `ex.run(...)`, or, for a `Nursery`, other threads run the executor).
+            ///
+            /// # Panics
+            ///
+            /// If a child panicked, `join` resumes the first child's panic, with its own payload, once
+            /// every child has finished; the errors collected so far are dropped. (Unlike
+            /// [`std::thread::scope`], which panics with a message of its own, the panic that reaches
+            /// the joiner is the child's.)
+            ///
+            /// # Cancel safety
+            ///
+            /// Not cancel safe: the future owns the nursery, so dropping it before it completes drops
+            /// the nursery. Every non-shielded child is cancelled, shielded children keep running
+            /// (adopted by the nearest live ancestor nursery, if any, else detached), and the errors
+            /// are lost. This is what happens when `join` loses a race
+            /// against a timeout.
+            ///
+            /// # Examples
+            ///
+            /// ```
+            #[doc = concat!(" use ", $ptr_path, ";")]
+            /// use std::time::Duration;
+            #[doc = concat!(" use async_executor::", stringify!($Exec), ";")]
+            #[doc = concat!(" use smol_nursery::", stringify!($Nursery), ";")]
+            ///
+            #[doc = concat!(" let ex = ", stringify!($Ptr), "::new(", stringify!($Exec), "::new());")]
+            /// futures_lite::future::block_on(ex.run(async {
+            #[doc = concat!("     let nursery = ", stringify!($Nursery), "::<&str>::new(&ex);")]
+            ///     nursery.start_soon(async {
+            ///         async_io::Timer::after(Duration::from_millis(10)).await;
+            ///         Ok(())
+            ///     });
+            ///     assert_eq!(nursery.join().await, Ok(()));
+            /// }));
+            /// ```
             pub async fn join(self) -> Result<(), $crate::NurseryError<E>> {
                 self.shared.join().await
             }
 
-            $(#[$start])*
+            /// Starts a child that says when it is ready, and waits until it does (trio's
+            /// `nursery.start`): a server that is listening, a connection that is open.
+            ///
+            /// `make` is called at once with a [`Ready`](crate::Ready) and returns the child (a future returning
+            /// `Result<T, E>`, or one wrapped in [`shield`](crate::shield)); the child is spawned at
+            /// once and counted like any other. The returned future resolves when the child calls
+            /// [`Ready::started`](crate::Ready::started)`(value)`: `Ok((value, handle))`. From then on the child is an ordinary
+            /// child of the nursery.
+            ///
+            /// Until that call, the child belongs to its starter: if it returns `Err(e)` first, the
+            /// future resolves to [`StartError::Failed`](crate::StartError::Failed)`(e)` and the nursery
+            /// neither records `e` nor cancels anything; if it panics first, the panic is resumed in
+            /// the task awaiting the future; if it returns `Ok` without calling `started`,
+            /// [`StartError::Exited`](crate::StartError::Exited); if it is cancelled first (the nursery
+            /// was cancelled and it is not shielded),
+            /// [`StartError::Cancelled`](crate::StartError::Cancelled). A child that never calls
+            /// `started` and never ends keeps the future waiting, as in trio.
+            ///
+            /// The future borrows neither the nursery nor `make`, and is `Send` when `V`, `T` and `E`
+            /// are. `make` itself need not be `Send`.
+            ///
+            /// Under a [`limit`](crate::NurseryBuilder::limit), the started child waits for room like
+            /// any other; a child that awaits `start` of its own nursery may then wait forever for the
+            /// room it holds itself.
+            ///
+            /// # Cancel safety
+            ///
+            /// Dropping the future (polled or not) before the child is ready cancels that child,
+            /// shielded or not; a panic of the child after that goes to the nursery. Once the child is
+            /// ready, dropping it cancels nothing.
+            ///
+            /// # Examples
+            ///
+            /// ```
+            #[doc = concat!(" use ", $ptr_path, ";")]
+            #[doc = concat!(" use async_executor::", stringify!($Exec), ";")]
+            #[doc = concat!(" use smol_nursery::", stringify!($Nursery), ";")]
+            ///
+            #[doc = concat!(" let ex = ", stringify!($Ptr), "::new(", stringify!($Exec), "::new());")]
+            /// futures_lite::future::block_on(ex.run(async {
+            #[doc = concat!("     let nursery = ", stringify!($Nursery), "::<std::io::Error>::new(&ex);")]
+            ///     let (addr, server) = nursery
+            ///         .start(|ready| async move {
+            ///             let listener = async_net::TcpListener::bind("127.0.0.1:0").await?;
+            ///             ready.started(listener.local_addr()?);
+            ///             let (_stream, _peer) = listener.accept().await?;
+            ///             Ok("served one client")
+            ///         })
+            ///         .await
+            ///         .unwrap();
+            ///     // The server is listening: a client can connect now.
+            ///     let _client = async_net::TcpStream::connect(addr).await.unwrap();
+            ///     nursery.join().await.unwrap();
+            ///     assert_eq!(server.await.unwrap(), "served one client");
+            /// }));
+            /// ```
             #[track_caller]
             pub fn start<V, F, C>(&self, make: F) -> $crate::Start<V, C::Output, E>
             where
@@ -134,7 +384,40 @@ macro_rules! nursery_form {
                 $crate::Start::new(&self.shared, make, true, std::panic::Location::caller())
             }
 
-            $(#[$reserve])*
+            /// Waits for room under the nursery's [`limit`](crate::NurseryBuilder::limit), then
+            #[doc = concat!(" reserves it: the returned [`", stringify!($Slot), "`] starts one child without waiting.")]
+            ///
+            /// It waits until the nursery's unfinished children plus the slots already handed out are
+            /// fewer than the limit. Waiting `reserve` calls are served in the order they began
+            /// waiting. Without a limit it is ready at once. The slot counts as an unfinished child
+            /// (in `len()`, and `join` waits for it) until it is used or dropped. A producer that
+            /// starts every child through a slot never has more than the limit's number of children
+            /// in memory.
+            ///
+            /// A child that awaits `reserve` of its own nursery may wait forever for the room it holds
+            /// itself.
+            ///
+            /// # Cancel safety
+            ///
+            /// Cancel safe: dropping the future before it resolves gives up its turn.
+            ///
+            /// # Examples
+            ///
+            /// ```
+            #[doc = concat!(" use ", $ptr_path, ";")]
+            #[doc = concat!(" use async_executor::", stringify!($Exec), ";")]
+            /// use smol_nursery::NurseryBuilder;
+            ///
+            #[doc = concat!(" let ex = ", stringify!($Ptr), "::new(", stringify!($Exec), "::new());")]
+            /// futures_lite::future::block_on(ex.run(async {
+            #[doc = concat!("     let nursery = NurseryBuilder::new().limit(16).", stringify!($build), "::<()>(&ex);")]
+            ///     for url in 0..1000 {
+            ///         // Waits while 16 fetches are unfinished: at most 16 children exist at once.
+            ///         nursery.reserve().await.start_soon(async move { Ok(url) });
+            ///     }
+            ///     nursery.join().await.unwrap();
+            /// }));
+            /// ```
             pub async fn reserve(&self) -> $Slot<'_, 'ex, E> {
                 let mut reserving = $crate::slot::Reserving::new(&self.shared, true);
                 match futures_lite::future::poll_fn(|cx| reserving.poll_room(cx)).await {
@@ -143,18 +426,86 @@ macro_rules! nursery_form {
                 }
             }
 
-            $(#[$try_reserve])*
+            #[doc = concat!(" Reserves room for one child if there is some now, as [`reserve`](", stringify!($Nursery), "::reserve)")]
+            /// would without waiting; returns `None` if the nursery is full (or others are waiting
+            /// for room).
+            ///
+            /// # Examples
+            ///
+            /// ```
+            #[doc = concat!(" use ", $ptr_path, ";")]
+            #[doc = concat!(" use async_executor::", stringify!($Exec), ";")]
+            /// use smol_nursery::NurseryBuilder;
+            ///
+            #[doc = concat!(" let ex = ", stringify!($Ptr), "::new(", stringify!($Exec), "::new());")]
+            #[doc = concat!(" let nursery = NurseryBuilder::new().limit(1).", stringify!($build), "::<()>(&ex);")]
+            /// let slot = nursery.try_reserve().expect("room for one");
+            /// assert!(nursery.try_reserve().is_none());
+            /// drop(slot);
+            /// assert!(nursery.try_reserve().is_some());
+            /// ```
             pub fn try_reserve(&self) -> Option<$Slot<'_, 'ex, E>> {
                 let room = $crate::slot::try_reserve(&self.shared, true).unwrap_or(None);
                 room.map($Slot::from)
             }
 
-            $(#[$snapshot])*
+            /// Returns the state of the nursery's tree: its unfinished children that have been
+            /// polled (where each was started, whether it is shielded or in its grace period, for
+            /// about how long it has run), the nurseries opened inside them and those it adopted,
+            /// recursively. See [`Snapshot`](crate::Snapshot).
+            ///
+            /// Each nursery's part is copied at one moment, under its lock, which a child holds only
+            /// for as long as such a copy takes; nothing is recorded for snapshots until one is asked
+            /// for, beyond where each child was started.
+            ///
+            /// # Examples
+            ///
+            /// ```
+            #[doc = concat!(" use ", $ptr_path, ";")]
+            /// use std::time::Duration;
+            #[doc = concat!(" use async_executor::", stringify!($Exec), ";")]
+            #[doc = concat!(" use smol_nursery::", stringify!($Nursery), ";")]
+            ///
+            #[doc = concat!(" let ex = ", stringify!($Ptr), "::new(", stringify!($Exec), "::new());")]
+            /// futures_lite::future::block_on(ex.run(async {
+            #[doc = concat!("     let nursery = ", stringify!($Nursery), "::<()>::new(&ex);")]
+            ///     nursery.start_soon(async {
+            ///         async_io::Timer::after(Duration::from_millis(20)).await;
+            ///         Ok(())
+            ///     });
+            ///     async_io::Timer::after(Duration::from_millis(5)).await;
+            ///     let snapshot = nursery.snapshot();
+            ///     assert_eq!(snapshot.children().len(), 1);
+            ///     assert!(snapshot.children()[0].location().file().ends_with(".rs"));
+            ///     println!("{snapshot}"); // nursery: 1 unfinished / #0 src/main.rs:9:15, running for ...
+            ///     nursery.join().await.unwrap();
+            /// }));
+            /// ```
             pub fn snapshot(&self) -> $crate::Snapshot {
                 self.shared.core.snapshot()
             }
 
-            $(#[$cancelled])*
+            /// Returns a future that resolves once the nursery has been cancelled, for any reason
+            /// (`cancel`, a failure, the deadline), at once if it already was.
+            ///
+            #[doc = concat!(" The future owns what it needs; see [`", stringify!($Handle), "::cancelled`] for the form children")]
+            /// use to wind down on their own.
+            ///
+            /// # Examples
+            ///
+            /// ```
+            #[doc = concat!(" use ", $ptr_path, ";")]
+            #[doc = concat!(" use async_executor::", stringify!($Exec), ";")]
+            #[doc = concat!(" use smol_nursery::", stringify!($Nursery), ";")]
+            ///
+            #[doc = concat!(" let ex = ", stringify!($Ptr), "::new(", stringify!($Exec), "::new());")]
+            /// futures_lite::future::block_on(ex.run(async {
+            #[doc = concat!("     let nursery = ", stringify!($Nursery), "::<&str>::new(&ex);")]
+            ///     nursery.start_soon(async { Err::<(), _>("disk full") });
+            ///     nursery.cancelled().await; // the failure cancelled the nursery
+            ///     assert!(nursery.join().await.is_err());
+            /// }));
+            /// ```
             pub fn cancelled(&self) -> $crate::Cancelled {
                 $crate::Cancelled::new(self.shared.core.clone())
             }
@@ -212,7 +563,8 @@ nursery_form! {
     /// }));
     /// ```
     pub struct Nursery on ExecutorRef from IntoExecutor,
-        handle NurseryHandle, slot Slot, bounds [Send +];
+        handle NurseryHandle, slot Slot, bounds [Send +],
+        docs [Executor in Arc from "std::sync::Arc", build];
 
     /// Creates an empty nursery whose children run on `executor`.
     ///
@@ -255,410 +607,4 @@ nursery_form! {
     /// }));
     /// ```
     fn new;
-
-    /// Starts a child and returns a handle to its result. The child is scheduled on the
-    /// executor; `start_soon` returns before it runs.
-    ///
-    /// `child` is a future returning `Result<T, E>`, or one wrapped in [`shield`](crate::shield).
-    /// This never fails: the nursery is open until `join`. If the nursery has been cancelled, a
-    /// non-shielded child never runs (its handle yields `Err(TaskError::Cancelled)`), while a
-    /// shielded one runs and `join` waits for it.
-    ///
-    /// If the executor has been dropped, `child` is dropped without being polled and its
-    /// handle yields `Err(TaskError::Cancelled)`.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// use std::sync::Arc;
-    /// use async_executor::Executor;
-    /// use smol_nursery::{shield, Nursery};
-    ///
-    /// let ex = Arc::new(Executor::new());
-    /// futures_lite::future::block_on(ex.run(async {
-    ///     let nursery = Nursery::<std::io::Error>::new(&ex);
-    ///     let plain = nursery.start_soon(async { Ok("plain") });
-    ///     let shielded = nursery.start_soon(shield(async { Ok("shielded") }));
-    ///     nursery.join().await.unwrap();
-    ///     assert_eq!(plain.await.unwrap(), "plain");
-    ///     assert_eq!(shielded.await.unwrap(), "shielded");
-    /// }));
-    /// ```
-    fn start_soon;
-
-    /// Returns a handle that starts children in this nursery from anywhere: from inside its
-    /// children, or from other tasks and threads.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// use std::sync::Arc;
-    /// use async_executor::Executor;
-    /// use smol_nursery::Nursery;
-    ///
-    /// let ex = Arc::new(Executor::new());
-    /// futures_lite::future::block_on(ex.run(async {
-    ///     let nursery = Nursery::<()>::new(&ex);
-    ///     let handle = nursery.handle();
-    ///     nursery.start_soon(async move {
-    ///         // A child starts a sibling; `join` waits for both.
-    ///         handle.start_soon(async { Ok(()) }).unwrap();
-    ///         Ok(())
-    ///     });
-    ///     nursery.join().await.unwrap();
-    /// }));
-    /// ```
-    fn handle;
-
-    /// Cancels every non-shielded child: each one's future is dropped at its next await point,
-    /// or before it first runs. Children started later are cancelled too, unless shielded.
-    ///
-    /// This is not an error: if no child failed, `join` returns `Ok(())`. Cancelling twice is
-    /// a no-op.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// use std::sync::Arc;
-    /// use async_executor::Executor;
-    /// use smol_nursery::{Nursery, TaskError};
-    ///
-    /// let ex = Arc::new(Executor::new());
-    /// futures_lite::future::block_on(ex.run(async {
-    ///     let nursery = Nursery::<()>::new(&ex);
-    ///     let forever = nursery.start_soon(futures_lite::future::pending::<Result<(), ()>>());
-    ///     nursery.cancel();
-    ///     assert!(nursery.is_cancelled());
-    ///     assert_eq!(nursery.join().await, Ok(()));
-    ///     assert_eq!(forever.await, Err(TaskError::Cancelled));
-    /// }));
-    /// ```
-    fn cancel;
-
-    /// Cancels the nursery when `duration` has passed, as [`cancel_at`](Nursery::cancel_at)
-    /// does for `Instant::now() + duration`.
-    ///
-    /// A duration too large to be added to `Instant::now()` means no deadline.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// use std::sync::Arc;
-    /// use std::time::Duration;
-    /// use async_executor::Executor;
-    /// use smol_nursery::Nursery;
-    ///
-    /// let ex = Arc::new(Executor::new());
-    /// futures_lite::future::block_on(ex.run(async {
-    ///     let nursery = Nursery::<()>::new(&ex);
-    ///     nursery.cancel_after(Duration::from_millis(10));
-    ///     nursery.start_soon(async {
-    ///         async_io::Timer::after(Duration::from_secs(60)).await;
-    ///         Ok(())
-    ///     });
-    ///     assert!(nursery.join().await.unwrap_err().is_timeout());
-    /// }));
-    /// ```
-    fn cancel_after;
-
-    /// Cancels the nursery at `deadline`, on an [`async_io::Timer`].
-    ///
-    /// When the deadline passes while a child is unfinished, the nursery is cancelled as by
-    /// [`cancel`](Nursery::cancel), and `join` returns an error whose
-    /// [`is_timeout`](crate::NurseryError::is_timeout) is `true` (along with any errors of the
-    /// children). Shielded children still run to their end. A deadline that has not passed when
-    /// the last child finishes costs nothing: `join` does not wait for it.
-    ///
-    /// The earliest deadline wins: a later one than the one already set is ignored. A deadline
-    /// in the past fires at once. If it fires while the nursery has no unfinished child, the
-    /// nursery is still cancelled, and a child started after that counts as timed out.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// use std::sync::Arc;
-    /// use std::time::{Duration, Instant};
-    /// use async_executor::Executor;
-    /// use smol_nursery::Nursery;
-    ///
-    /// let ex = Arc::new(Executor::new());
-    /// futures_lite::future::block_on(ex.run(async {
-    ///     let nursery = Nursery::<()>::new(&ex);
-    ///     nursery.cancel_at(Instant::now() + Duration::from_secs(3600));
-    ///     nursery.start_soon(async { Ok(()) });
-    ///     // The children finished long before the deadline: `join` does not wait for it.
-    ///     assert_eq!(nursery.join().await, Ok(()));
-    /// }));
-    /// ```
-    fn cancel_at;
-
-    /// Returns `true` if the nursery has been cancelled: by [`cancel`](Nursery::cancel), a
-    /// failed child, or its deadline.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// use std::sync::Arc;
-    /// use async_executor::Executor;
-    /// use smol_nursery::Nursery;
-    ///
-    /// let ex = Arc::new(Executor::new());
-    /// let nursery = Nursery::<()>::new(&ex);
-    /// assert!(!nursery.is_cancelled());
-    /// nursery.cancel();
-    /// assert!(nursery.is_cancelled());
-    /// ```
-    fn is_cancelled;
-
-    /// Returns the number of children that have not finished yet.
-    ///
-    /// A child counts until its future has been dropped, whether it returned, failed, or was
-    /// cancelled.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// use std::sync::Arc;
-    /// use async_executor::Executor;
-    /// use smol_nursery::Nursery;
-    ///
-    /// let ex = Arc::new(Executor::new());
-    /// let nursery = Nursery::<()>::new(&ex);
-    /// let _ = nursery.start_soon(async { Ok(()) });
-    /// assert_eq!(nursery.len(), 1);
-    /// assert!(ex.try_tick());
-    /// assert_eq!(nursery.len(), 0);
-    /// ```
-    fn len;
-
-    /// Returns `true` if every child has finished (or none was started).
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// use std::sync::Arc;
-    /// use async_executor::Executor;
-    /// use smol_nursery::Nursery;
-    ///
-    /// let ex = Arc::new(Executor::new());
-    /// let nursery = Nursery::<()>::new(&ex);
-    /// assert!(nursery.is_empty());
-    /// ```
-    fn is_empty;
-
-    /// Waits until every child has finished, closes the nursery, and reports how it went.
-    ///
-    /// Returns `Ok(())` if no child failed and the deadline did not pass, and
-    /// `Err(`[`NurseryError`](crate::NurseryError)`)` with every error the children returned otherwise. When
-    /// `join` returns, every child's future has been dropped: no child code runs any more, and
-    /// every [`TaskHandle`](crate::TaskHandle) is finished. A nursery with no children returns at once.
-    ///
-    /// `join` does not run the children: the executor must be running (for example, `join` is
-    /// awaited inside `ex.run(...)`, or other threads run the executor).
-    ///
-    /// # Panics
-    ///
-    /// If a child panicked, `join` resumes the first child's panic, with its own payload, once
-    /// every child has finished; the errors collected so far are dropped. (Unlike
-    /// [`std::thread::scope`], which panics with a message of its own, the panic that reaches
-    /// the joiner is the child's.)
-    ///
-    /// # Cancel safety
-    ///
-    /// Not cancel safe: the future owns the nursery, so dropping it before it completes drops
-    /// the nursery. Every non-shielded child is cancelled, shielded children keep running
-    /// (adopted by the nearest live ancestor nursery, if any, else detached), and the errors
-    /// are lost. This is what happens when `join` loses a race
-    /// against a timeout.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// use std::sync::Arc;
-    /// use std::time::Duration;
-    /// use async_executor::Executor;
-    /// use smol_nursery::Nursery;
-    ///
-    /// let ex = Arc::new(Executor::new());
-    /// futures_lite::future::block_on(ex.run(async {
-    ///     let nursery = Nursery::<&str>::new(&ex);
-    ///     nursery.start_soon(async {
-    ///         async_io::Timer::after(Duration::from_millis(10)).await;
-    ///         Ok(())
-    ///     });
-    ///     assert_eq!(nursery.join().await, Ok(()));
-    /// }));
-    /// ```
-    fn join;
-
-    /// Starts a child that says when it is ready, and waits until it does (trio's
-    /// `nursery.start`): a server that is listening, a connection that is open.
-    ///
-    /// `make` is called at once with a [`Ready`](crate::Ready) and returns the child (a future returning
-    /// `Result<T, E>`, or one wrapped in [`shield`](crate::shield)); the child is spawned at
-    /// once and counted like any other. The returned future resolves when the child calls
-    /// [`Ready::started`](crate::Ready::started)`(value)`: `Ok((value, handle))`. From then on the child is an ordinary
-    /// child of the nursery.
-    ///
-    /// Until that call, the child belongs to its starter: if it returns `Err(e)` first, the
-    /// future resolves to [`StartError::Failed`](crate::StartError::Failed)`(e)` and the nursery
-    /// neither records `e` nor cancels anything; if it panics first, the panic is resumed in
-    /// the task awaiting the future; if it returns `Ok` without calling `started`,
-    /// [`StartError::Exited`](crate::StartError::Exited); if it is cancelled first (the nursery
-    /// was cancelled and it is not shielded),
-    /// [`StartError::Cancelled`](crate::StartError::Cancelled). A child that never calls
-    /// `started` and never ends keeps the future waiting, as in trio.
-    ///
-    /// The future borrows neither the nursery nor `make`, and is `Send` when `V`, `T` and `E`
-    /// are. `make` itself need not be `Send`.
-    ///
-    /// Under a [`limit`](crate::NurseryBuilder::limit), the started child waits for room like
-    /// any other; a child that awaits `start` of its own nursery may then wait forever for the
-    /// room it holds itself.
-    ///
-    /// # Cancel safety
-    ///
-    /// Dropping the future (polled or not) before the child is ready cancels that child,
-    /// shielded or not; a panic of the child after that goes to the nursery. Once the child is
-    /// ready, dropping it cancels nothing.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// use std::sync::Arc;
-    /// use async_executor::Executor;
-    /// use smol_nursery::Nursery;
-    ///
-    /// let ex = Arc::new(Executor::new());
-    /// futures_lite::future::block_on(ex.run(async {
-    ///     let nursery = Nursery::<std::io::Error>::new(&ex);
-    ///     let (addr, server) = nursery
-    ///         .start(|ready| async move {
-    ///             let listener = async_net::TcpListener::bind("127.0.0.1:0").await?;
-    ///             ready.started(listener.local_addr()?);
-    ///             let (_stream, _peer) = listener.accept().await?;
-    ///             Ok("served one client")
-    ///         })
-    ///         .await
-    ///         .unwrap();
-    ///     // The server is listening: a client can connect now.
-    ///     let _client = async_net::TcpStream::connect(addr).await.unwrap();
-    ///     nursery.join().await.unwrap();
-    ///     assert_eq!(server.await.unwrap(), "served one client");
-    /// }));
-    /// ```
-    fn start;
-
-    /// Waits for room under the nursery's [`limit`](crate::NurseryBuilder::limit), then
-    /// reserves it: the returned [`Slot`] starts one child without waiting.
-    ///
-    /// It waits until the nursery's unfinished children plus the slots already handed out are
-    /// fewer than the limit. Waiting `reserve` calls are served in the order they began
-    /// waiting. Without a limit it is ready at once. The slot counts as an unfinished child
-    /// (in `len()`, and `join` waits for it) until it is used or dropped. A producer that
-    /// starts every child through a slot never has more than the limit's number of children
-    /// in memory.
-    ///
-    /// A child that awaits `reserve` of its own nursery may wait forever for the room it holds
-    /// itself.
-    ///
-    /// # Cancel safety
-    ///
-    /// Cancel safe: dropping the future before it resolves gives up its turn.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// use std::sync::Arc;
-    /// use async_executor::Executor;
-    /// use smol_nursery::NurseryBuilder;
-    ///
-    /// let ex = Arc::new(Executor::new());
-    /// futures_lite::future::block_on(ex.run(async {
-    ///     let nursery = NurseryBuilder::new().limit(16).build::<()>(&ex);
-    ///     for url in 0..1000 {
-    ///         // Waits while 16 fetches are unfinished: at most 16 children exist at once.
-    ///         nursery.reserve().await.start_soon(async move { Ok(url) });
-    ///     }
-    ///     nursery.join().await.unwrap();
-    /// }));
-    /// ```
-    fn reserve;
-
-    /// Reserves room for one child if there is some now, as [`reserve`](Nursery::reserve)
-    /// would without waiting; returns `None` if the nursery is full (or others are waiting
-    /// for room).
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// use std::sync::Arc;
-    /// use async_executor::Executor;
-    /// use smol_nursery::NurseryBuilder;
-    ///
-    /// let ex = Arc::new(Executor::new());
-    /// let nursery = NurseryBuilder::new().limit(1).build::<()>(&ex);
-    /// let slot = nursery.try_reserve().expect("room for one");
-    /// assert!(nursery.try_reserve().is_none());
-    /// drop(slot);
-    /// assert!(nursery.try_reserve().is_some());
-    /// ```
-    fn try_reserve;
-
-    /// Returns the state of the nursery's tree: its unfinished children that have been
-    /// polled (where each was started, whether it is shielded or in its grace period, for
-    /// about how long it has run), the nurseries opened inside them and those it adopted,
-    /// recursively. See [`Snapshot`](crate::Snapshot).
-    ///
-    /// Each nursery's part is copied at one moment, under its lock, which a child holds only
-    /// for as long as such a copy takes; nothing is recorded for snapshots until one is asked
-    /// for, beyond where each child was started.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// use std::sync::Arc;
-    /// use std::time::Duration;
-    /// use async_executor::Executor;
-    /// use smol_nursery::Nursery;
-    ///
-    /// let ex = Arc::new(Executor::new());
-    /// futures_lite::future::block_on(ex.run(async {
-    ///     let nursery = Nursery::<()>::new(&ex);
-    ///     nursery.start_soon(async {
-    ///         async_io::Timer::after(Duration::from_millis(20)).await;
-    ///         Ok(())
-    ///     });
-    ///     async_io::Timer::after(Duration::from_millis(5)).await;
-    ///     let snapshot = nursery.snapshot();
-    ///     assert_eq!(snapshot.children().len(), 1);
-    ///     assert!(snapshot.children()[0].location().file().ends_with(".rs"));
-    ///     println!("{snapshot}"); // nursery: 1 unfinished / #0 src/main.rs:9:15, running for ...
-    ///     nursery.join().await.unwrap();
-    /// }));
-    /// ```
-    fn snapshot;
-
-    /// Returns a future that resolves once the nursery has been cancelled, for any reason
-    /// (`cancel`, a failure, the deadline), at once if it already was.
-    ///
-    /// The future owns what it needs; see [`NurseryHandle::cancelled`] for the form children
-    /// use to wind down on their own.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// use std::sync::Arc;
-    /// use async_executor::Executor;
-    /// use smol_nursery::Nursery;
-    ///
-    /// let ex = Arc::new(Executor::new());
-    /// futures_lite::future::block_on(ex.run(async {
-    ///     let nursery = Nursery::<&str>::new(&ex);
-    ///     nursery.start_soon(async { Err::<(), _>("disk full") });
-    ///     nursery.cancelled().await; // the failure cancelled the nursery
-    ///     assert!(nursery.join().await.is_err());
-    /// }));
-    /// ```
-    fn cancelled;
 }

@@ -180,9 +180,8 @@ impl<E, X: Spawner> Drop for Reserving<'_, E, X> {
 macro_rules! slot_form {
     (
         $(#[$slot_doc:meta])*
-        pub struct $Slot:ident on $Executor:ident, bounds [$($Send:tt)*];
-        $(#[$start_soon_doc:meta])*
-        fn start_soon;
+        pub struct $Slot:ident on $Executor:ident, bounds [$($Send:tt)*],
+            docs [$Nursery:ident, $Handle:ident, $Exec:ident in $Ptr:ident from $ptr_path:literal, $build:ident];
         $(#[$reserve_doc:meta])*
         pub struct $Reserve:ident;
     ) => {
@@ -194,7 +193,24 @@ macro_rules! slot_form {
         }
 
         impl<'a, 'ex, E> $Slot<'a, 'ex, E> {
-            $(#[$start_soon_doc])*
+            /// Starts a child in the reserved room, as `start_soon` does, without waiting: the slot
+            /// holds its place.
+            ///
+            /// # Examples
+            ///
+            /// ```
+            #[doc = concat!(" use ", $ptr_path, ";")]
+            #[doc = concat!(" use async_executor::", stringify!($Exec), ";")]
+            /// use smol_nursery::{shield, NurseryBuilder};
+            ///
+            #[doc = concat!(" let ex = ", stringify!($Ptr), "::new(", stringify!($Exec), "::new());")]
+            /// futures_lite::future::block_on(ex.run(async {
+            #[doc = concat!("     let nursery = NurseryBuilder::new().limit(4).", stringify!($build), "::<()>(&ex);")]
+            ///     let payment = nursery.reserve().await.start_soon(shield(async { Ok("paid") }));
+            ///     nursery.join().await.unwrap();
+            ///     assert_eq!(payment.await, Ok("paid"));
+            /// }));
+            /// ```
             #[track_caller]
             pub fn start_soon<C>(self, child: C) -> $crate::TaskHandle<C::Output>
             where
@@ -281,26 +297,8 @@ slot_form! {
 ///     assert_eq!(child.await, Ok(3));
 /// }));
 /// ```
-    pub struct Slot on ExecutorRef, bounds [Send +];
-/// Starts a child in the reserved room, as `start_soon` does, without waiting: the slot
-/// holds its place.
-///
-/// # Examples
-///
-/// ```
-/// use std::sync::Arc;
-/// use async_executor::Executor;
-/// use smol_nursery::{shield, NurseryBuilder};
-///
-/// let ex = Arc::new(Executor::new());
-/// futures_lite::future::block_on(ex.run(async {
-///     let nursery = NurseryBuilder::new().limit(4).build::<()>(&ex);
-///     let payment = nursery.reserve().await.start_soon(shield(async { Ok("paid") }));
-///     nursery.join().await.unwrap();
-///     assert_eq!(payment.await, Ok("paid"));
-/// }));
-/// ```
-    fn start_soon;
+    pub struct Slot on ExecutorRef, bounds [Send +],
+        docs [Nursery, NurseryHandle, Executor in Arc from "std::sync::Arc", build];
 /// The future [`NurseryHandle::reserve`](crate::NurseryHandle::reserve) returns (and
 /// [`Nursery::reserve`](crate::Nursery::reserve) awaits): resolves to a [`Slot`] once the
 /// nursery's unfinished children plus the slots already handed out are fewer than its limit.

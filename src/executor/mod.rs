@@ -144,10 +144,53 @@ mod sealed {
     pub trait Sealed {}
 }
 
-/// The conversions into an executor reference `$Ref` (through `From` and the sealed `$Into`)
-/// from `&'static $Executor<'static>` and `&$Rc<$Executor<'ex>>`, and its `Debug`.
-macro_rules! executor_ref_conversions {
-    ($Ref:ident, $Into:ident, $Executor:ident, $Rc:ident) => {
+/// One executor kind: the struct `$Ref` that reaches a `$Executor` (`'static`, or through a
+/// `std::$m::$Rc`), the sealed trait `$Into` that `new` takes, the conversions into it, and
+/// its `Spawner` and `Spawn` implementations, whose futures and queued children carry the
+/// bounds `$($Send)*`. Docs and attributes come from the invocation.
+macro_rules! executor_kind {
+    (
+        $(#[$ref_meta:meta])*
+        pub struct $Ref:ident reaches $Executor:ident in $m:ident::$Rc:ident;
+        $(#[$into_meta:meta])*
+        pub trait $Into:ident;
+        bounds [$($Send:tt)*];
+    ) => {
+        $(#[$ref_meta])*
+        #[derive(Clone)]
+        pub struct $Ref<'ex> {
+            /// How the executor is reached.
+            reach: Reach<'ex, $Executor<'ex>, std::$m::Weak<$Executor<'ex>>>,
+        }
+
+        impl<'ex> Spawner for $Ref<'ex> {
+            type Admit = Box<dyn FnOnce() -> bool + $($Send)* 'ex>;
+        }
+
+        impl<'ex, F> Spawn<'ex, F> for $Ref<'ex>
+        where
+            F: std::future::Future + $($Send)* 'ex,
+            F::Output: $($Send)* 'ex,
+        {
+            fn spawn(&self, future: F) -> Result<async_executor::Task<F::Output>, F> {
+                self.reach.spawn_with(future, |ex, future| ex.spawn(future))
+            }
+
+            fn defer<T: 'ex>(later: Deferred<F, Self, T>) -> Self::Admit
+            where
+                F: std::future::Future<Output = crate::task::Output<T>>,
+            {
+                Box::new(move || later.admit())
+            }
+        }
+
+        $(#[$into_meta])*
+        pub trait $Into<'ex>: super::sealed::Sealed {
+            /// Converts into the nursery's reference to its executor.
+            #[doc(hidden)]
+            fn into_executor(self) -> $Ref<'ex>;
+        }
+
         impl From<&'static $Executor<'static>> for $Ref<'static> {
             fn from(ex: &'static $Executor<'static>) -> Self {
                 $Ref {
@@ -156,10 +199,10 @@ macro_rules! executor_ref_conversions {
             }
         }
 
-        impl<'ex> From<&$Rc<$Executor<'ex>>> for $Ref<'ex> {
-            fn from(ex: &$Rc<$Executor<'ex>>) -> Self {
+        impl<'ex> From<&std::$m::$Rc<$Executor<'ex>>> for $Ref<'ex> {
+            fn from(ex: &std::$m::$Rc<$Executor<'ex>>) -> Self {
                 $Ref {
-                    reach: Reach::Weak($Rc::downgrade(ex)),
+                    reach: Reach::Weak(std::$m::$Rc::downgrade(ex)),
                 }
             }
         }
@@ -170,7 +213,7 @@ macro_rules! executor_ref_conversions {
             }
         }
 
-        impl<'ex> $Into<'ex> for &$Rc<$Executor<'ex>> {
+        impl<'ex> $Into<'ex> for &std::$m::$Rc<$Executor<'ex>> {
             fn into_executor(self) -> $Ref<'ex> {
                 $Ref::from(self)
             }
@@ -183,7 +226,7 @@ macro_rules! executor_ref_conversions {
         }
 
         impl super::sealed::Sealed for &'static $Executor<'static> {}
-        impl<'ex> super::sealed::Sealed for &$Rc<$Executor<'ex>> {}
+        impl<'ex> super::sealed::Sealed for &std::$m::$Rc<$Executor<'ex>> {}
         impl<'ex> super::sealed::Sealed for $Ref<'ex> {}
 
         impl std::fmt::Debug for $Ref<'_> {

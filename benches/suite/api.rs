@@ -1,5 +1,6 @@
-//! The groups of the `start` / `scope` API: `start`, `scope` and `join_next`; and those of
-//! the limit API (`limit`, `reserve`, `snapshot`), in `api/limit.rs`.
+//! The groups of the `start` / `scope` API: `start`, `scope` and `join_next`; those of
+//! the limit API (`limit`, `reserve`, `snapshot`), in `api/limit.rs`; and that of the local
+//! form (`local`), in `api/local.rs`.
 //!
 //! To run the suite on code that predates this API (part one, commit `c5a8670`), replace this
 //! file with `pub const GROUPS: &[super::Group] = &[];` (see `benches/README.md`).
@@ -14,6 +15,7 @@ use smol_nursery::{scope, Nursery, TaskHandle};
 use super::{Bench, Group, SAMPLE, SIZES};
 
 mod limit;
+mod local;
 
 use limit::{LIMIT_SIZES, SNAPSHOTS};
 
@@ -74,6 +76,24 @@ pub const GROUPS: &[Group] = &[
         threads: 1,
         sizes: LIMIT_SIZES,
         measure: Bench::reserve,
+        sample: SAMPLE,
+    },
+    Group {
+        name: "local",
+        contenders: &[
+            "local_nursery",
+            "raw_local_executor",
+            "tokio_joinset_local",
+            "nursery",
+        ],
+        ratios: &[
+            ("local_nursery", "raw_local_executor"),
+            ("local_nursery", "tokio_joinset_local"),
+            ("local_nursery", "nursery"),
+        ],
+        threads: 1,
+        sizes: SIZES,
+        measure: Bench::local,
         sample: SAMPLE,
     },
     // N is the number of snapshots, each of a nursery with 10 000 pending children; the

@@ -132,6 +132,7 @@ fn start_and_scope_carry_non_send_values() {
 }
 
 #[test]
+#[cfg_attr(miri, ignore = "leaks the executor on purpose, which Miri reports")]
 fn a_static_local_executor_is_accepted() {
     watchdog(|| {
         let ex: &'static LocalExecutor<'static> = Box::leak(Box::new(LocalExecutor::new()));

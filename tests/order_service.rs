@@ -108,8 +108,12 @@ fn the_demo_acknowledges_only_what_the_ledger_holds_twice_in_a_row() {
             stdout.contains("server exited with exit status: 0"),
             "run {run}:\n{stdout}"
         );
+        let summary = stdout
+            .lines()
+            .find(|line| line.contains(" orders paid "))
+            .unwrap_or_else(|| panic!("run {run}: no server summary:\n{stdout}"));
         assert_eq!(
-            number_after(&stdout, "server: "),
+            number_after(summary, "server: "),
             counts.len() as u64,
             "run {run}: paid vs ledger"
         );
@@ -122,5 +126,41 @@ fn the_demo_acknowledges_only_what_the_ledger_holds_twice_in_a_row() {
             "run {run}: fewer sent than acknowledged"
         );
     }
+    let _ = std::fs::remove_file(&ledger);
+}
+
+#[test]
+fn the_crash_demo_loses_nothing_and_pays_nothing_twice() {
+    let binary = example_binary();
+    let ledger = std::env::temp_dir().join(format!(
+        "smol-nursery-crash-test-{}.ledger",
+        std::process::id()
+    ));
+    let output = Command::new(&binary)
+        .args(["--demo", "--crash", "--ledger"])
+        .arg(&ledger)
+        .output()
+        .expect("run the crash demo");
+    let stdout = String::from_utf8(output.stdout).unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        output.status.success(),
+        "the crash demo failed:\n{stdout}\n{stderr}"
+    );
+    assert!(stdout.contains("signal: 9 (SIGKILL)"), "{stdout}");
+    assert!(
+        stdout.contains("every order stands exactly once"),
+        "{stdout}"
+    );
+
+    // Checked again from the outside: every planned order id once, nothing else.
+    let text = std::fs::read_to_string(&ledger).unwrap();
+    assert!(text.ends_with('\n'), "a torn last line");
+    let mut ids = std::collections::HashSet::new();
+    for line in text.lines() {
+        let id = line.split(' ').next().unwrap();
+        assert!(ids.insert(id.to_owned()), "order {id} stands twice");
+    }
+    assert_eq!(ids.len(), 8_000, "every order of the 8 clients, once");
     let _ = std::fs::remove_file(&ledger);
 }

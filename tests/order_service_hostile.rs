@@ -1,0 +1,476 @@
+//! The order service against hostile clients, over real sockets, against the real binary:
+//! malformed, negative, non-finite, too precise and overlong amounts; bad ids; a 10 MB line
+//! without a newline; invalid UTF-8; 2 000 idle connections beside 8 well-behaved clients;
+//! repeated order ids, one after the other and at once; a torn ledger line left by a crash;
+//! and a connection limit that makes a flood wait in the kernel's backlog.
+#![cfg(all(unix, not(miri)))]
+
+use std::collections::HashMap;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// The most resident memory the server may use while it holds 2 000 idle connections and
+/// serves 8 clients. Measured on the development machine (debug build, as `cargo test`
+/// builds it): about 5 MiB before the connections, 11 MiB with them (roughly 3 KiB per
+/// connection: its task, nursery, buffer of 1 KiB and socket); the bound leaves room for a
+/// slower allocator.
+const RSS_BOUND_KIB: u64 = 32 * 1024;
+
+/// The example's binary, built by `cargo test` (or built here when only this test runs).
+fn example_binary() -> PathBuf {
+    let deps = std::env::current_exe()
+        .unwrap()
+        .parent()
+        .unwrap()
+        .to_path_buf();
+    let binary = deps
+        .parent()
+        .unwrap()
+        .join("examples")
+        .join("order_service");
+    if !binary.exists() {
+        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+        let status = Command::new(cargo)
+            .args(["build", "--example", "order_service"])
+            .status()
+            .expect("run cargo build");
+        assert!(
+            status.success(),
+            "cargo build --example order_service failed"
+        );
+    }
+    binary
+}
+
+/// A fresh ledger path for `name`.
+fn ledger_path(name: &str) -> PathBuf {
+    let path = std::env::temp_dir().join(format!(
+        "smol-nursery-hostile-{name}-{}.ledger",
+        std::process::id()
+    ));
+    let _ = std::fs::remove_file(&path);
+    path
+}
+
+/// The server as a child process, stopped with SIGTERM when dropped.
+struct Server {
+    process: Child,
+    address: SocketAddr,
+}
+
+impl Server {
+    fn start(ledger: &Path, args: &[&str]) -> Server {
+        let mut process = Command::new(example_binary())
+            .args(["--listen", "127.0.0.1:0", "--ledger"])
+            .arg(ledger)
+            .args(args)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("start the server");
+        let mut stdout = BufReader::new(process.stdout.take().unwrap());
+        let mut first = String::new();
+        stdout.read_line(&mut first).unwrap();
+        let address = first
+            .trim()
+            .strip_prefix("listening on ")
+            .unwrap_or_else(|| panic!("unexpected first line {first:?}"))
+            .parse()
+            .unwrap();
+        // Keep reading stdout so that the server never blocks on a full pipe.
+        std::thread::spawn(move || std::io::copy(&mut stdout, &mut std::io::sink()));
+        Server { process, address }
+    }
+
+    fn connect(&self) -> TcpStream {
+        let stream = TcpStream::connect(self.address).expect("connect");
+        stream
+            .set_read_timeout(Some(Duration::from_secs(20)))
+            .unwrap();
+        stream
+    }
+
+    /// Sends `line` (newline included) on a fresh connection and returns the reply line.
+    fn ask(&self, line: &[u8]) -> String {
+        let mut stream = self.connect();
+        stream.write_all(line).unwrap();
+        read_reply(&mut stream)
+    }
+
+    /// The server's resident memory, in KiB.
+    fn rss_kib(&self) -> u64 {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.process.id()))
+            .expect("/proc/<pid>/status");
+        status
+            .lines()
+            .find_map(|line| line.strip_prefix("VmRSS:"))
+            .and_then(|rest| rest.trim().trim_end_matches("kB").trim().parse().ok())
+            .expect("VmRSS")
+    }
+
+    /// Sends SIGTERM and returns the exit status and everything the server wrote on stderr.
+    fn stop(mut self) -> (std::process::ExitStatus, String) {
+        let pid = rustix::process::Pid::from_raw(self.process.id() as i32).unwrap();
+        rustix::process::kill_process(pid, rustix::process::Signal::TERM).unwrap();
+        let mut stderr = String::new();
+        self.process
+            .stderr
+            .take()
+            .unwrap()
+            .read_to_string(&mut stderr)
+            .unwrap();
+        let status = self.process.wait().unwrap();
+        std::mem::forget(self);
+        (status, stderr)
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.process.kill();
+        let _ = self.process.wait();
+    }
+}
+
+/// Reads one reply line, without its newline.
+fn read_reply(stream: &mut TcpStream) -> String {
+    let mut reply = Vec::new();
+    let mut byte = [0];
+    while stream.read(&mut byte).unwrap_or(0) == 1 && byte[0] != b'\n' {
+        reply.push(byte[0]);
+    }
+    String::from_utf8(reply).expect("replies are UTF-8")
+}
+
+/// The ledger's lines as (id, amount), each checked to be well formed and its id unique.
+fn ledger(path: &Path) -> HashMap<String, String> {
+    let text = std::fs::read_to_string(path).unwrap();
+    assert!(text.is_empty() || text.ends_with('\n'), "a torn last line");
+    let mut lines = HashMap::new();
+    for line in text.lines() {
+        let (id, amount) = line.split_once(' ').expect("two fields");
+        assert!(
+            (1..=64).contains(&id.len())
+                && id
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-'),
+            "a bad id in the ledger: {line:?}"
+        );
+        let (units, cents) = amount.split_once('.').expect("two decimals");
+        assert!(
+            cents.len() == 2
+                && units
+                    .bytes()
+                    .chain(cents.bytes())
+                    .all(|b| b.is_ascii_digit()),
+            "a bad amount in the ledger: {line:?}"
+        );
+        assert!(
+            lines.insert(id.to_owned(), amount.to_owned()).is_none(),
+            "order {id} stands twice in the ledger"
+        );
+    }
+    lines
+}
+
+#[test]
+fn bad_input_gets_a_clear_error_and_changes_nothing() {
+    let path = ledger_path("bad-input");
+    let server = Server::start(&path, &[]);
+    let cases: &[(&[u8], &str)] = &[
+        (b"x1 abc\n", "error bad amount"),
+        (b"x2 -5\n", "error bad amount"),
+        (b"x3 1e309\n", "error bad amount"),
+        (b"x4 inf\n", "error bad amount"),
+        (b"x5 NaN\n", "error bad amount"),
+        (b"x6 12.345\n", "error bad amount"),
+        (b"x7 0\n", "error bad amount"),
+        (b"x8 0.00\n", "error bad amount"),
+        (b"x9 1000000.01\n", "error bad amount"),
+        (b"x10 99999999999999999999999999\n", "error bad amount"),
+        (b"x11 12.\n", "error bad amount"),
+        (b"x12 .5\n", "error bad amount"),
+        (b"x13 +5\n", "error bad amount"),
+        (b"bad/id 10\n", "error bad order id"),
+        (b"caf\xc3\xa9 10\n", "error bad order id"),
+        (
+            b"a-very-long-id-a-very-long-id-a-very-long-id-a-very-long-id-65chr 10\n",
+            "error bad order id",
+        ),
+        (b"onlyonefield\n", "error malformed order"),
+        (b"x14 10 extra\n", "error malformed order"),
+        (b"\n", "error malformed order"),
+        (b"\xff\xfe\xfd 10\n", "error invalid utf-8"),
+    ];
+    for (line, expected) in cases {
+        let reply = server.ask(line);
+        assert!(
+            reply.starts_with(expected),
+            "{:?} was answered {reply:?}, not {expected:?}",
+            String::from_utf8_lossy(line)
+        );
+    }
+    // Valid edge cases are accepted, in a normalized form.
+    assert_eq!(server.ask(b"ok-1 1000000.00\n"), "paid ok-1");
+    assert_eq!(server.ask(b"ok_2 0.01\r\n"), "paid ok_2");
+    assert_eq!(server.ask(b"ok3 007.5\n"), "paid ok3");
+    let id64 = "i".repeat(64);
+    assert_eq!(
+        server.ask(format!("{id64} 5\n").as_bytes()),
+        format!("paid {id64}")
+    );
+
+    // After an invalid line the connection goes on: the next order on it is served.
+    let mut stream = server.connect();
+    stream.write_all(b"\xc3\x28 1\nafter-utf8 2\n").unwrap();
+    assert_eq!(read_reply(&mut stream), "error invalid utf-8");
+    assert_eq!(read_reply(&mut stream), "paid after-utf8");
+    drop(stream);
+
+    let (status, _) = server.stop();
+    assert!(status.success(), "{status}");
+    let lines = ledger(&path);
+    let mut ids: Vec<&str> = lines.keys().map(String::as_str).collect();
+    ids.sort_unstable();
+    assert_eq!(ids, ["after-utf8", id64.as_str(), "ok-1", "ok3", "ok_2"]);
+    assert_eq!(lines["ok-1"], "1000000.00");
+    assert_eq!(lines["ok3"], "7.50");
+    let _ = std::fs::remove_file(&path);
+}
+
+#[test]
+fn an_overlong_line_is_refused_without_being_buffered() {
+    let path = ledger_path("overlong");
+    let server = Server::start(&path, &[]);
+    let before = server.rss_kib();
+    let mut stream = server.connect();
+    let mut writer = stream.try_clone().unwrap();
+    // 10 MB without a newline, written from a thread: the server stops reading at 1 KiB.
+    let writing = std::thread::spawn(move || {
+        let chunk = vec![b'7'; 64 * 1024];
+        let mut written = 0;
+        for _ in 0..160 {
+            match writer.write_all(&chunk) {
+                Ok(()) => written += chunk.len(),
+                Err(_) => break,
+            }
+        }
+        written
+    });
+    assert_eq!(read_reply(&mut stream), "error line too long");
+    let mut rest = Vec::new();
+    let _ = stream.read_to_end(&mut rest);
+    assert!(rest.is_empty(), "the connection is closed after the error");
+    let written = writing.join().unwrap();
+    let after = server.rss_kib();
+    assert!(
+        after < before + 4 * 1024,
+        "the server grew from {before} KiB to {after} KiB on a {written}-byte line"
+    );
+    // The server goes on serving.
+    assert_eq!(server.ask(b"after-overlong 3\n"), "paid after-overlong");
+    let (status, _) = server.stop();
+    assert!(status.success(), "{status}");
+    assert_eq!(ledger(&path).len(), 1);
+    let _ = std::fs::remove_file(&path);
+}
+
+#[test]
+fn repeated_order_ids_are_paid_once() {
+    let path = ledger_path("repeated");
+    let server = Server::start(&path, &[]);
+    // One after the other, on one connection.
+    let mut stream = server.connect();
+    stream.write_all(b"twice 10\ntwice 10\ntwice 99\n").unwrap();
+    for _ in 0..3 {
+        assert_eq!(read_reply(&mut stream), "paid twice");
+    }
+    drop(stream);
+    // At once, on 16 connections.
+    let address = server.address;
+    let askers: Vec<_> = (0..16)
+        .map(|_| {
+            std::thread::spawn(move || {
+                let mut stream = TcpStream::connect(address).unwrap();
+                stream.write_all(b"racing 25.00\n").unwrap();
+                read_reply(&mut stream)
+            })
+        })
+        .collect();
+    for asker in askers {
+        assert_eq!(asker.join().unwrap(), "paid racing");
+    }
+    let (status, _) = server.stop();
+    assert!(status.success(), "{status}");
+    let lines = ledger(&path);
+    assert_eq!(lines.len(), 2);
+    assert_eq!(lines["twice"], "10.00", "the first amount is the one paid");
+
+    // After a restart, a repeated id is answered from the ledger and not written again.
+    let server = Server::start(&path, &[]);
+    assert_eq!(server.ask(b"twice 10\n"), "paid twice");
+    let (status, stderr) = server.stop();
+    assert!(status.success(), "{status}");
+    assert!(
+        stderr.contains("2 orders already in the ledger"),
+        "{stderr}"
+    );
+    assert_eq!(ledger(&path).len(), 2);
+    let _ = std::fs::remove_file(&path);
+}
+
+#[test]
+fn a_torn_last_line_is_reported_and_cut_off() {
+    let path = ledger_path("torn");
+    std::fs::write(&path, "paid-1 10.00\npaid-2 20.00\npaid-3 3").unwrap();
+    let server = Server::start(&path, &[]);
+    assert_eq!(server.ask(b"paid-2 20.00\n"), "paid paid-2");
+    assert_eq!(server.ask(b"paid-3 30.00\n"), "paid paid-3");
+    let (status, stderr) = server.stop();
+    assert!(status.success(), "{status}");
+    assert!(stderr.contains("torn line (8 bytes"), "{stderr}");
+    assert_eq!(
+        std::fs::read_to_string(&path).unwrap(),
+        "paid-1 10.00\npaid-2 20.00\npaid-3 30.00\n"
+    );
+    let _ = std::fs::remove_file(&path);
+}
+
+#[test]
+fn idle_connections_do_not_starve_well_behaved_clients() {
+    let path = ledger_path("idle");
+    let server = Server::start(&path, &["--idle-ms", "2000", "--max-connections", "4096"]);
+    let baseline = server.rss_kib();
+    let idle: Vec<TcpStream> = (0..2_000).map(|_| server.connect()).collect();
+    // Eight clients, each with 50 orders one after the other, while the idle ones sit there.
+    let address = server.address;
+    let started = Instant::now();
+    let clients: Vec<_> = (0..8)
+        .map(|client| {
+            std::thread::spawn(move || {
+                let mut stream = TcpStream::connect(address).unwrap();
+                stream
+                    .set_read_timeout(Some(Duration::from_secs(20)))
+                    .unwrap();
+                let mut slowest = Duration::ZERO;
+                for n in 0..50 {
+                    let asked = Instant::now();
+                    stream
+                        .write_all(format!("w{client}-{n} 1.50\n").as_bytes())
+                        .unwrap();
+                    assert_eq!(read_reply(&mut stream), format!("paid w{client}-{n}"));
+                    slowest = slowest.max(asked.elapsed());
+                }
+                slowest
+            })
+        })
+        .collect();
+    let mut peak_rss = server.rss_kib();
+    let slowest: Vec<Duration> = clients
+        .into_iter()
+        .map(|client| client.join().unwrap())
+        .collect();
+    peak_rss = peak_rss.max(server.rss_kib());
+    let served_in = started.elapsed();
+    let slowest = slowest.into_iter().max().unwrap();
+    println!(
+        "400 orders of 8 clients beside 2 000 idle connections: {served_in:?}, slowest reply {slowest:?}; \
+         server RSS {baseline} KiB before, {peak_rss} KiB with the idle connections"
+    );
+    assert!(slowest < Duration::from_secs(1), "a reply took {slowest:?}");
+    assert!(
+        peak_rss < RSS_BOUND_KIB,
+        "the server's RSS reached {peak_rss} KiB (bound {RSS_BOUND_KIB} KiB)"
+    );
+
+    // The idle connections are answered and closed after the idle deadline.
+    let mut closed = 0;
+    for mut stream in idle.into_iter().take(20) {
+        let reply = read_reply(&mut stream);
+        assert_eq!(reply, "error idle for 2000 ms");
+        closed += 1;
+    }
+    assert_eq!(closed, 20);
+    let (status, _) = server.stop();
+    assert!(status.success(), "{status}");
+    assert_eq!(ledger(&path).len(), 400);
+    let _ = std::fs::remove_file(&path);
+}
+
+#[test]
+fn beyond_the_connection_limit_a_flood_waits_in_the_backlog() {
+    let path = ledger_path("limit");
+    let server = Server::start(&path, &["--max-connections", "4", "--idle-ms", "800"]);
+    let idle: Vec<TcpStream> = (0..4).map(|_| server.connect()).collect();
+    std::thread::sleep(Duration::from_millis(100));
+    // The fifth connection is accepted by the kernel, not by the server: its order waits
+    // until an idle one is closed.
+    let asked = Instant::now();
+    assert_eq!(server.ask(b"fifth 1\n"), "paid fifth");
+    let waited = asked.elapsed();
+    assert!(
+        waited >= Duration::from_millis(500),
+        "served after {waited:?}, before any place was free"
+    );
+    drop(idle);
+    let (status, _) = server.stop();
+    assert!(status.success(), "{status}");
+    let _ = std::fs::remove_file(&path);
+}
+
+#[test]
+fn sigterm_with_orders_in_flight_exits_0_and_keeps_every_acknowledged_order() {
+    let path = ledger_path("sigterm");
+    let server = Server::start(&path, &["--grace-ms", "2000"]);
+    let address = server.address;
+    let clients: Vec<_> = (0..8)
+        .map(|client| {
+            std::thread::spawn(move || {
+                let mut stream = TcpStream::connect(address).unwrap();
+                stream
+                    .set_read_timeout(Some(Duration::from_secs(20)))
+                    .unwrap();
+                let mut acked = Vec::new();
+                for n in 0.. {
+                    if stream
+                        .write_all(format!("s{client}-{n} 2\n").as_bytes())
+                        .is_err()
+                    {
+                        break;
+                    }
+                    let reply = read_reply(&mut stream);
+                    match reply.strip_prefix("paid ") {
+                        Some(id) => acked.push(id.to_owned()),
+                        None => break,
+                    }
+                }
+                acked
+            })
+        })
+        .collect();
+    std::thread::sleep(Duration::from_millis(300));
+    let stopping = Instant::now();
+    let (status, _) = server.stop();
+    let shutdown = stopping.elapsed();
+    assert!(status.success(), "{status}");
+    assert!(
+        shutdown < Duration::from_secs(3),
+        "shutdown took {shutdown:?}"
+    );
+    let lines = ledger(&path);
+    let mut acked = 0;
+    for client in clients {
+        for id in client.join().unwrap() {
+            assert!(
+                lines.contains_key(&id),
+                "acknowledged order {id} is not in the ledger"
+            );
+            acked += 1;
+        }
+    }
+    assert!(acked > 0);
+    let _ = std::fs::remove_file(&path);
+}

@@ -14,11 +14,11 @@ use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
 use async_io::Timer;
-use event_listener::EventListener;
 use pin_project_lite::pin_project;
 
 use crate::core::Core;
 use crate::registry::Id;
+use crate::sync::EventListener;
 
 /// Where a graced child stands.
 enum Phase {

@@ -826,6 +826,8 @@ mod grace;
 mod handle;
 mod limit;
 mod local;
+#[cfg(all(test, smol_nursery_loom))]
+mod loom;
 mod nursery;
 mod registry;
 mod scope;
@@ -835,6 +837,7 @@ mod slot;
 mod snapshot;
 mod spawn;
 mod start;
+mod sync;
 mod task;
 mod tree;
 

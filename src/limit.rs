@@ -21,11 +21,12 @@
 use std::cell::Cell;
 use std::collections::VecDeque;
 use std::num::NonZeroUsize;
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::sync::Arc;
 use std::task::Waker;
 
 use async_executor::FallibleTask;
 
+use crate::sync::{thread_locals, Mutex, MutexGuard, PoisonError};
 use crate::task::Output;
 
 /// The admission state of a nursery with a limit.
@@ -51,13 +52,13 @@ pub(crate) struct LimitState<A> {
     reservers: VecDeque<Arc<Grant>>,
 }
 
-thread_local! {
+thread_locals! {
     /// The address of the limiter this thread is admitting a queued child for, or 0: a permit
     /// of that limiter released meanwhile on this thread is the one being handed over,
     /// returned because the executor is gone and the child was dropped.
-    static ADMITTING: Cell<usize> = const { Cell::new(0) };
+    static ADMITTING: Cell<usize> = Cell::new(0);
     /// Set when such a permit came back.
-    static RETURNED: Cell<bool> = const { Cell::new(false) };
+    static RETURNED: Cell<bool> = Cell::new(false);
 }
 
 impl<A: FnOnce() -> bool> Limiter<A> {
@@ -139,6 +140,12 @@ impl<A> LimitState<A> {
         } else {
             false
         }
+    }
+
+    /// Permits in use, for the loom models.
+    #[cfg(all(test, smol_nursery_loom))]
+    pub(crate) fn held(&self) -> usize {
+        self.held
     }
 
     /// Queues a child until a permit is handed to it.

@@ -10,7 +10,6 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll, Waker};
 
-use event_listener::EventListener;
 use pin_project_lite::pin_project;
 
 use crate::child::End;
@@ -20,6 +19,7 @@ use crate::executor::{ExecutorRef, IntoExecutor, Spawner};
 use crate::handle::NurseryHandle;
 use crate::registry::{Id, Key, Site};
 use crate::shared::Shared;
+use crate::sync::EventListener;
 
 pin_project! {
     /// A scope's body and nursery, for any executor kind: what the public `Scope` futures run.

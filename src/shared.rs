@@ -2,7 +2,9 @@
 
 use std::fmt;
 use std::panic::resume_unwind;
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::Arc;
+
+use crate::sync::{Mutex, PoisonError};
 
 use crate::child::End;
 use crate::core::{drop_quietly, CancelReason, Closing, Core};

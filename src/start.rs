@@ -10,7 +10,9 @@ use std::fmt;
 use std::future::Future;
 use std::panic::{resume_unwind, Location};
 use std::pin::Pin;
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::sync::Arc;
+
+use crate::sync::{Mutex, MutexGuard, PoisonError};
 use std::task::{Context, Poll, Waker};
 
 use crate::child::{End, Starter};
@@ -302,6 +304,32 @@ impl<V, T, E> Start<V, T, E> {
             closed: true,
         }
     }
+}
+
+/// The parts of one `start`, without a nursery or an executor: the child's `Ready`, the
+/// child's starter (what its wrapper reports its end to), and the starter's future. For the
+/// loom models.
+#[cfg(all(test, smol_nursery_loom))]
+pub(crate) fn model_parts<V, T, E>() -> (Ready<V>, Link<V, E>, Start<V, T, E>) {
+    let signal = Arc::new(Signal {
+        state: Mutex::new(State::Waiting(None)),
+    });
+    let end = Arc::new(Mutex::new(None));
+    let link = Link {
+        signal: signal.clone(),
+        end: end.clone(),
+    };
+    let start = Start {
+        running: Some((
+            Link {
+                signal: signal.clone(),
+                end,
+            },
+            TaskHandle::never_spawned(),
+        )),
+        closed: false,
+    };
+    (Ready { signal }, link, start)
 }
 
 impl<V, T, E> Future for Start<V, T, E> {

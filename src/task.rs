@@ -3,8 +3,9 @@
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Weak};
+
+use crate::sync::{AtomicBool, Ordering};
 use std::task::{Context, Poll, Wake, Waker};
 
 use async_executor::FallibleTask;
@@ -284,7 +285,8 @@ impl<T> Drop for TaskHandle<T> {
     fn drop(&mut self) {
         // Detach rather than drop: dropping an async-executor task cancels it, and a handle
         // must not affect its child.
-        if self.admission.is_none() && !*self.requested.get_mut() {
+        // ORDERING: `&mut self`: nothing races with this read.
+        if self.admission.is_none() && !self.requested.load(Ordering::Relaxed) {
             // The common case: a spawned child that this handle never cancelled.
             if let Some(task) = self.task.take() {
                 task.detach();

@@ -12,13 +12,15 @@ use std::cell::Cell;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError, Weak};
 
+use crate::sync::thread_locals;
+
 use crate::core::Core;
 use crate::registry::Id;
 
-thread_local! {
+thread_locals! {
     /// The address of the core whose child is being polled on this thread (0 when none), and
     /// that child's id.
-    static CURRENT: Cell<(usize, Id)> = const { Cell::new((0, 0)) };
+    static CURRENT: Cell<(usize, Id)> = Cell::new((0, 0));
 }
 
 /// Every live core, by address, so that a nursery created during a child's poll can reach its

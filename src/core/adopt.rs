@@ -8,8 +8,9 @@
 //! adopted children reaches the adopter: not their errors, not their panics, not its
 //! cancellation.
 
-use std::sync::atomic::Ordering;
 use std::sync::{Arc, Weak};
+
+use crate::sync::{fence, Ordering};
 
 use super::{Core, DROPPED};
 use crate::registry::Id;
@@ -89,7 +90,9 @@ impl Core {
                     core.adopted.fetch_add(1, Ordering::AcqRel);
                     core.add_nested(&me, None);
                     self.lock().adopter = Some((core, id));
-                    // The last child may have finished before the adopter was stored.
+                    // The last child may have finished before the adopter was stored. The
+                    // fence pairs with the one in `Core::finish`: see there.
+                    fence(Ordering::SeqCst);
                     if self.is_empty_all() {
                         self.release_adopter();
                     }

@@ -9,11 +9,10 @@
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::atomic::Ordering;
-use std::sync::{Arc, MutexGuard};
-use std::task::{Context, Poll, Waker};
+use std::sync::Arc;
 
-use event_listener::EventListener;
+use crate::sync::{EventListener, MutexGuard, Ordering};
+use std::task::{Context, Poll, Waker};
 
 use super::{Core, Inner, CANCELLED};
 use crate::registry::{Id, Key, Site};
@@ -215,7 +214,7 @@ impl Future for Cancelled {
                 return Poll::Ready(());
             }
             match self.listener.as_mut() {
-                None => self.listener = Some(self.core.stopped.listen()),
+                None => self.listener = Some(self.core.stopped_listener()),
                 Some(listener) => {
                     futures_lite::ready!(Pin::new(listener).poll(cx));
                     self.listener = None;

@@ -7,8 +7,9 @@
 
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::atomic::Ordering;
 use std::sync::{Arc, Weak};
+
+use crate::sync::Ordering;
 use std::task::{Context, Wake, Waker};
 use std::time::{Duration, Instant};
 

@@ -26,15 +26,16 @@ use std::any::Any;
 use std::future::Future;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::pin::Pin;
-use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError, Weak};
+use std::sync::{Arc, Weak};
 use std::task::{Context, Poll};
 use std::time::Duration;
 
-use event_listener::{Event, EventListener};
-
 use crate::error::NurseryClosed;
 use crate::registry::{Id, Key, Registry};
+use crate::sync::{
+    fence, AtomicBool, AtomicU32, AtomicU64, AtomicUsize, Event, EventListener, Mutex, MutexGuard,
+    Ordering, PoisonError,
+};
 use crate::tree::Parent;
 
 mod adopt;
@@ -312,6 +313,14 @@ impl Core {
         let finished = self.finished.fetch_add(1, Ordering::AcqRel) + 1;
         if finished == self.started.load(Ordering::Acquire) & !CLOSED {
             self.idle.notify(usize::MAX);
+            // ORDERING: of the last child's end (this increment, then this fence, then the
+            // load of `DROPPED`) and the nursery's drop (the store of `DROPPED`, then the
+            // fence in `find_adopter`, then its load of `finished`), at least one sees the
+            // other: otherwise neither releases the adopter, and the adopter's `join` waits
+            // forever. Acquire/Release alone allow that (a store-buffering race, found by the
+            // loom model `adoption_races_the_parents_close`). Paid only when the nursery
+            // becomes empty.
+            fence(Ordering::SeqCst);
             if self.flags.load(Ordering::Acquire) & DROPPED != 0 {
                 // The last child of a dropped nursery: its adopter stops waiting for it.
                 self.release_adopter();

@@ -17,7 +17,7 @@ impl Core {
     /// As [`snapshot`](Core::snapshot); `adopted` marks a nursery listed by its adopter.
     fn snapshot_as(&self, adopted: bool) -> Snapshot {
         // From now on, children note when they start to wait.
-        self.timed.store(true, std::sync::atomic::Ordering::Relaxed);
+        self.timed.store(true, crate::sync::Ordering::Relaxed);
         let now_ms = clock::now_ms();
         // The upgraded cores are dropped after the lock is released.
         let (cancelled, deadline, entries, nested, unfinished) = {

@@ -1,0 +1,454 @@
+//! Model tests of the core's state machine, run with loom: every interleaving of the atomics,
+//! locks and thread-locals of `crate::sync`, up to a preemption bound.
+//!
+//! ```text
+//! RUSTFLAGS="--cfg smol_nursery_loom" LOOM_MAX_PREEMPTIONS=3 \
+//!     cargo test --release --lib loom -- --nocapture --test-threads=1
+//! ```
+//!
+//! The models drive the core the way the child's wrapper, `join`, handles, slots and `start`
+//! do (the same calls, in the same order), on loom threads, without an executor: loom cannot
+//! look inside async-executor, event-listener or the reactor, which are `std`-based here.
+//! Their operations are atomic steps of the models; what the models check is the code of
+//! this crate around them. Each model prints how many interleavings it explored.
+//!
+//! What they leave out: the executor's own scheduling, the wrapper's `catch_unwind` and
+//! destructors, deadlines (the timer is async-io's), and more than two or three racing
+//! parties (the state space grows too fast; the stress test covers the many-party cases at
+//! random).
+
+use std::future::Future;
+use std::panic::Location;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicUsize as StdAtomicUsize, Ordering as StdOrdering};
+use std::sync::Arc;
+use std::task::{Context, Poll};
+
+use loom::future::{block_on, AtomicWaker};
+use loom::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use loom::sync::Notify;
+use loom::thread;
+
+use crate::child::{End, Starter};
+use crate::core::{CancelReason, Core};
+use crate::limit::{Grant, Limiter};
+use crate::registry::{Id, Key, Site};
+
+/// Runs `model` under loom and prints how many interleavings it explored.
+fn check(name: &str, model: impl Fn() + Sync + Send + 'static) {
+    let runs = Arc::new(StdAtomicUsize::new(0));
+    let counted = runs.clone();
+    let mut builder = loom::model::Builder::new();
+    if builder.preemption_bound.is_none() {
+        builder.preemption_bound = Some(3);
+    }
+    builder.check(move || {
+        counted.fetch_add(1, StdOrdering::Relaxed);
+        model();
+    });
+    println!(
+        "loom model {name}: {} interleavings explored (preemption bound {:?})",
+        runs.load(StdOrdering::Relaxed),
+        builder.preemption_bound
+    );
+}
+
+/// Where a model's children were "started", for the registry.
+fn site() -> Site {
+    Site {
+        location: Location::caller(),
+        graced: false,
+    }
+}
+
+/// `join`: waits for the last child, then closes the nursery.
+fn join(core: &Core) {
+    let mut listener = None;
+    let mut polls = 0;
+    block_on(futures_lite::future::poll_fn(|cx| {
+        polls += 1;
+        assert!(
+            polls < 1000,
+            "join polled {polls} times: len {}",
+            core.len()
+        );
+        core.poll_close(&mut listener, cx).map(drop)
+    }));
+}
+
+/// What a model child's own future waits for: `done`, set by someone who then wakes it.
+#[derive(Default)]
+struct Work {
+    done: AtomicBool,
+    waker: AtomicWaker,
+}
+
+impl Work {
+    /// The child's own work ends: it returns at its next poll.
+    fn finish(&self) {
+        self.done.store(true, Ordering::Release);
+        self.waker.wake();
+    }
+}
+
+/// A child as its wrapper runs it: checks for a cancellation before each poll, registers its
+/// waker on its first `Pending`, and finishes. Its own future is pending until its work is
+/// done, and then returns. Resolves to `true` if it was cancelled.
+struct ModelChild<'a> {
+    core: &'a Core,
+    id: Id,
+    shielded: bool,
+    seen_cancels: u32,
+    key: Option<Key>,
+    work: &'a Work,
+}
+
+impl Future for ModelChild<'_> {
+    type Output = bool;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<bool> {
+        let this = &mut *self;
+        if this
+            .core
+            .stop_requested(this.id, this.shielded, &mut this.seen_cancels)
+        {
+            return Poll::Ready(true);
+        }
+        this.work.waker.register_by_ref(cx.waker());
+        if this.work.done.load(Ordering::Acquire) {
+            return Poll::Ready(false);
+        }
+        if this.key.is_none() {
+            match this
+                .core
+                .register(this.id, cx.waker(), this.shielded, site())
+            {
+                Some(key) => this.key = Some(key),
+                None => return Poll::Ready(true),
+            }
+        }
+        Poll::Pending
+    }
+}
+
+/// Runs a model child to its end and counts it as finished; returns `true` if it was
+/// cancelled.
+fn run_child(core: &Core, id: Id, shielded: bool, work: &Work) -> bool {
+    let mut child = ModelChild {
+        core,
+        id,
+        shielded,
+        seen_cancels: core.handle_cancels(),
+        key: None,
+        work,
+    };
+    let cancelled = block_on(&mut child);
+    core.finish(id, child.key, shielded, child.seen_cancels);
+    cancelled
+}
+
+/// A start through a handle racing `join`'s close: the child is either refused or awaited,
+/// and `join` never returns while it runs.
+#[test]
+fn loom_start_through_a_handle_races_join() {
+    check("start_through_a_handle_races_join", || {
+        let core = Core::new(None);
+        let running = Arc::new(AtomicBool::new(false));
+        let handle = {
+            let (core, running) = (core.clone(), running.clone());
+            thread::spawn(move || match core.start_shared() {
+                Ok(id) => {
+                    running.store(true, Ordering::Relaxed);
+                    // The child's work, then its end.
+                    running.store(false, Ordering::Relaxed);
+                    core.finish(id, None, false, core.handle_cancels());
+                    true
+                }
+                Err(_closed) => false,
+            })
+        };
+        join(&core);
+        assert!(
+            !running.load(Ordering::Relaxed),
+            "join returned while a child ran"
+        );
+        let accepted = handle.join().unwrap();
+        assert_eq!(core.len(), 0);
+        assert!(core.is_closed());
+        // A refused start saw the nursery closed; an accepted one was awaited.
+        let _ = accepted;
+    });
+}
+
+/// A cancellation racing a child's first `Pending`: the child is woken, or refuses to
+/// register; it never sleeps through the cancellation (loom reports a deadlock if it does).
+#[test]
+fn loom_cancel_races_a_childs_first_pending() {
+    check("cancel_races_a_childs_first_pending", || {
+        let core = Core::new(None);
+        let id = core.start_owned();
+        let canceller = {
+            let core = core.clone();
+            thread::spawn(move || core.cancel(CancelReason::Explicit))
+        };
+        let never = Work::default();
+        assert!(
+            run_child(&core, id, false, &never),
+            "only a cancellation ends it"
+        );
+        canceller.join().unwrap();
+        join(&core);
+        assert_eq!(core.registry_footprint(), (0, 0));
+    });
+}
+
+/// A cancellation racing a shielded child: it is not stopped, and finishes by itself.
+#[test]
+fn loom_cancel_leaves_a_shielded_child_alone() {
+    check("cancel_leaves_a_shielded_child_alone", || {
+        let core = Core::new(None);
+        let id = core.start_owned();
+        let work = Arc::new(Work::default());
+        let child = {
+            let (core, work) = (core.clone(), work.clone());
+            thread::spawn(move || run_child(&core, id, true, &work))
+        };
+        core.cancel(CancelReason::Explicit);
+        work.finish();
+        assert!(
+            !child.join().unwrap(),
+            "a shielded child is never cancelled by the nursery"
+        );
+        join(&core);
+        assert_eq!(core.registry_footprint(), (0, 0));
+    });
+}
+
+/// The last two `finish`es racing `join`'s listener: `join` never hangs.
+#[test]
+fn loom_last_finishes_race_joins_listener() {
+    check("last_finishes_race_joins_listener", || {
+        let core = Core::new(None);
+        let ids = [core.start_owned(), core.start_owned()];
+        let finishers: Vec<_> = ids
+            .into_iter()
+            .map(|id| {
+                let core = core.clone();
+                thread::spawn(move || core.finish(id, None, false, core.handle_cancels()))
+            })
+            .collect();
+        join(&core);
+        assert_eq!(core.len(), 0, "join returned before the last finish");
+        for finisher in finishers {
+            finisher.join().unwrap();
+        }
+    });
+}
+
+/// `TaskHandle::cancel` racing the child's own end: the child ends (cancelled or not), and
+/// once the handle forgets its request nothing is left in the registry.
+#[test]
+fn loom_task_handle_cancel_races_the_childs_end() {
+    check("task_handle_cancel_races_the_childs_end", || {
+        let core = Core::new(None);
+        let id = core.start_owned();
+        let work = Arc::new(Work::default());
+        let child = {
+            let (core, work) = (core.clone(), work.clone());
+            thread::spawn(move || run_child(&core, id, false, &work))
+        };
+        // The handle's `cancel`; the child's own work ends at the same time.
+        core.cancel_child(id);
+        work.finish();
+        let _cancelled = child.join().unwrap();
+        // The handle sees the child finished and forgets its request (`forget_request`).
+        core.forget_cancel(id);
+        assert_eq!(
+            core.registry_footprint(),
+            (0, 0),
+            "a request outlived its child"
+        );
+        join(&core);
+    });
+}
+
+/// Admission under `limit(1)`: two children and a reserver compete for the one place, while
+/// a waiting reserver is dropped. Never more than one holds the place, every queued child is
+/// admitted (no lost hand-over), and at the end every permit is back.
+#[test]
+fn loom_admission_races_finishes_and_a_dropped_reserver() {
+    check("admission_races_finishes_and_a_dropped_reserver", || {
+        type Admit = Box<dyn FnOnce() -> bool + Send>;
+        let limiter: Arc<Limiter<Admit>> =
+            Arc::new(Limiter::new(std::num::NonZeroUsize::new(1).unwrap()));
+        let running = Arc::new(AtomicUsize::new(0));
+        let children: Vec<_> = (0..2)
+            .map(|_| {
+                let (limiter, running) = (limiter.clone(), running.clone());
+                thread::spawn(move || {
+                    let mut state = limiter.lock();
+                    if !state.try_take_for_child(limiter.limit()) {
+                        let spawned = Arc::new((AtomicBool::new(false), Notify::new()));
+                        let spawn = spawned.clone();
+                        state.queue(Box::new(move || {
+                            spawn.0.store(true, Ordering::Release);
+                            spawn.1.notify();
+                            true
+                        }));
+                        drop(state);
+                        // Spawned by whoever hands the place over: wait for it (loom's
+                        // `Notify` may wake spuriously).
+                        while !spawned.0.load(Ordering::Acquire) {
+                            spawned.1.wait();
+                        }
+                    } else {
+                        drop(state);
+                    }
+                    let now = running.fetch_add(1, Ordering::AcqRel) + 1;
+                    assert!(now <= 1, "{now} children hold one place");
+                    running.fetch_sub(1, Ordering::AcqRel);
+                    limiter.release();
+                })
+            })
+            .collect();
+        // A reserver that gives up while it waits (a `Reserve` future dropped).
+        let grant = Arc::new(Grant::default());
+        let took = {
+            let mut state = limiter.lock();
+            let took = state.try_take_for_slot(limiter.limit());
+            if !took {
+                state.wait_for_slot(grant.clone());
+            }
+            took
+        };
+        if took {
+            limiter.release();
+        } else if !limiter.lock().forget_reserver(&grant) && grant.abandon() {
+            // Handed the place as it gave up: it passes the place on.
+            limiter.release();
+        }
+        for child in children {
+            child.join().unwrap();
+        }
+        assert_eq!(limiter.lock().held(), 0, "a permit was lost");
+    });
+}
+
+/// `start`'s ready signal racing the child's cancellation and the starter: the starter gets
+/// exactly one outcome, and the child's end goes to the starter or to the nursery, never
+/// both, never neither.
+#[test]
+fn loom_start_signal_races_cancellation() {
+    check("start_signal_races_cancellation", || {
+        let (ready, link, start) = crate::start::model_parts::<u32, (), ()>();
+        let ready_first = Arc::new(AtomicBool::new(false));
+        let child = {
+            let ready_first = ready_first.clone();
+            thread::spawn(move || {
+                // The child says it is ready, or is cancelled before it could: whichever the
+                // interleaving makes it.
+                if ready_first.load(Ordering::Acquire) {
+                    ready.started(7);
+                    None
+                } else {
+                    drop(ready);
+                    let end = End {
+                        error: None,
+                        panic: None,
+                        cancelled: true,
+                    };
+                    // `None`: the starter took the end; `Some`: it goes to the nursery.
+                    Some(Starter::take_end(&link, end).is_none())
+                }
+            })
+        };
+        ready_first.store(true, Ordering::Release);
+        let outcome = block_on(start);
+        let to_starter = child.join().unwrap();
+        match (outcome, to_starter) {
+            (Ok((7, _)), None) => {}
+            (Err(crate::StartError::Cancelled), Some(true)) => {}
+            (outcome, to_starter) => panic!(
+                "starter got {:?}, the child's end went to the starter: {to_starter:?}",
+                outcome.map(|(value, _)| value)
+            ),
+        }
+    });
+}
+
+/// Adoption racing the parent's close: a nursery dropped inside the parent's child hands its
+/// still-running shielded child to the parent, whose `join` waits for it.
+#[test]
+fn loom_adoption_races_the_parents_close() {
+    check("adoption_races_the_parents_close", || {
+        let parent = Core::new(None);
+        let child_of_parent = parent.start_owned();
+        let nested = crate::tree::enter(&parent, child_of_parent, || Core::new(None));
+        let shielded = nested.start_owned();
+        let running = Arc::new(AtomicBool::new(true));
+
+        // The parent's child drops the nested nursery, then ends.
+        let dropper = {
+            let (parent, nested) = (parent.clone(), nested.clone());
+            thread::spawn(move || {
+                nested.abandon();
+                parent.finish(child_of_parent, None, false, parent.handle_cancels());
+            })
+        };
+        // The nested nursery's shielded child ends by itself.
+        let worker = {
+            let (nested, running) = (nested.clone(), running.clone());
+            thread::spawn(move || {
+                running.store(false, Ordering::Release);
+                nested.finish(shielded, None, true, nested.handle_cancels());
+            })
+        };
+        join(&parent);
+        assert!(
+            !running.load(Ordering::Acquire),
+            "the parent closed while its adopted child ran"
+        );
+        dropper.join().unwrap();
+        worker.join().unwrap();
+    });
+}
+
+/// Counts the drops of the values it is attached to.
+struct Dropped(Arc<AtomicUsize>);
+
+impl Drop for Dropped {
+    fn drop(&mut self) {
+        self.0.fetch_add(1, Ordering::AcqRel);
+    }
+}
+
+/// The `start` future dropped while its child fails before it is ready: the child's error
+/// goes to the starter or to the nursery (the starter being gone, it is dropped), exactly
+/// once.
+#[test]
+fn loom_start_future_dropped_races_the_childs_failure() {
+    check("start_future_dropped_races_the_childs_failure", || {
+        let (ready, link, start) = crate::start::model_parts::<u32, (), Dropped>();
+        let drops = Arc::new(AtomicUsize::new(0));
+        let child = {
+            let drops = drops.clone();
+            thread::spawn(move || {
+                drop(ready);
+                let end = End {
+                    error: Some(Dropped(drops)),
+                    panic: None,
+                    cancelled: false,
+                };
+                // What the starter does not take goes to the nursery, which drops it here.
+                drop(Starter::take_end(&link, end));
+            })
+        };
+        drop(start);
+        child.join().unwrap();
+        assert_eq!(
+            drops.load(Ordering::Acquire),
+            1,
+            "the error was dropped twice or never"
+        );
+    });
+}

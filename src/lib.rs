@@ -793,6 +793,16 @@
 //!   `local.rs::start_and_scope_carry_non_send_values`; a cancelled local child's panicking
 //!   destructor is that child's panic, not an abort:
 //!   `local.rs::a_panicking_destructor_of_a_cancelled_child_is_the_childs_panic`.
+//! - **G35.** The core's races are model-checked with loom (`src/loom.rs`, every interleaving
+//!   up to 4 preemptions): a start racing `join`'s close, a cancellation racing a child's
+//!   first `Pending`, the last `finish`es racing `join`'s listener, `TaskHandle::cancel`
+//!   racing the child's end, admission under a limit racing finishes and a dropped reserver,
+//!   `start`'s ready signal racing cancellation and a dropped `start` future, and adoption
+//!   racing the parent's close.
+//! - **G36.** Random trees keep G1–G15, G20, G21, G26, G28, G30 and G31 on both forms:
+//!   `stress.rs::random_trees_keep_every_guarantee` runs them on 1, 2 and 4 threads and on a
+//!   local executor, with scopes, `start`, `reserve`, grace (never cut before its grace),
+//!   limits (never more than `k` at once), adoption and snapshots.
 //!
 //! # Choices this crate makes
 //!

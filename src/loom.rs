@@ -1,21 +1,34 @@
 //! Model tests of the core's state machine, run with loom: every interleaving of the atomics,
-//! locks and thread-locals of `crate::sync`, up to a preemption bound.
+//! locks, events and thread-locals of `crate::sync`, up to a preemption bound.
 //!
 //! ```text
-//! RUSTFLAGS="--cfg smol_nursery_loom" LOOM_MAX_PREEMPTIONS=3 \
-//!     cargo test --release --lib loom -- --nocapture --test-threads=1
+//! RUSTFLAGS="--cfg smol_nursery_loom" LOOM_MAX_PREEMPTIONS=4 \
+//!     cargo test --release --lib --target-dir target/loom loom -- --nocapture --test-threads=1
 //! ```
 //!
-//! The models drive the core the way the child's wrapper, `join`, handles, slots and `start`
-//! do (the same calls, in the same order), on loom threads, without an executor: loom cannot
-//! look inside async-executor, event-listener or the reactor, which are `std`-based here.
-//! Their operations are atomic steps of the models; what the models check is the code of
-//! this crate around them. Each model prints how many interleavings it explored.
+//! (The cfg is the crate's own: a global `--cfg loom` reaches concurrent-queue, event-listener
+//! and async-io, which then do not build; see `Cargo.toml`.) The models drive the core the way
+//! the child's wrapper, `join`, handles, slots and `start` do (the same calls, in the same
+//! order), on loom threads, without an executor. Each prints how many interleavings it
+//! explored.
 //!
-//! What they leave out: the executor's own scheduling, the wrapper's `catch_unwind` and
-//! destructors, deadlines (the timer is async-io's), and more than two or three racing
-//! parties (the state space grows too fast; the stress test covers the many-party cases at
-//! random).
+//! | model | what it checks |
+//! |---|---|
+//! | `start_through_a_handle_races_join` | `start_shared` racing `join`'s close: the child is refused or awaited; `join` never returns while it runs |
+//! | `cancel_races_a_childs_first_pending` | `cancel` racing a child's `stop_requested` / `register`: the child is woken or refuses to register (a lost wake-up is a loom deadlock) |
+//! | `cancel_leaves_a_shielded_child_alone` | a shielded child is neither stopped nor left registered by a racing `cancel` |
+//! | `last_finishes_race_joins_listener` | two last `finish`es racing `join`'s listen-then-check: `join` never hangs nor returns early |
+//! | `task_handle_cancel_races_the_childs_end` | `cancel_child` racing the child's end, then `forget_cancel`: nothing left in the registry |
+//! | `admission_races_finishes_and_a_dropped_reserver` | under `limit(1)`: two children (one queued), a reserver that gives up while waiting: never two at once, every queued child admitted, every permit back |
+//! | `start_signal_races_cancellation` | `Ready::started` or the child's cancellation racing the starter's poll: exactly one outcome, the end goes to the starter xor the nursery |
+//! | `start_future_dropped_races_the_childs_failure` | the `start` future dropped while the child fails before ready: its error is dropped exactly once |
+//! | `adoption_races_the_parents_close` | a nested nursery dropped (adopted) while its shielded child ends and the parent joins: the parent never closes while the adopted child runs. It found a lost adopter release (a store-buffering race), fixed by the `SeqCst` fences in `Core::finish` and `find_adopter` |
+//!
+//! What they leave out: the executor (async-executor and async-task are not loom-aware; the
+//! models call the core directly instead of spawning), the wrapper's `catch_unwind` and
+//! destructors, deadlines and grace (the timer is async-io's), the tree's global table of
+//! cores (a `std` lock with no yield point inside), and more than three racing parties (the
+//! state space grows too fast; the stress test covers the many-party cases at random).
 
 use std::future::Future;
 use std::panic::Location;

@@ -3,35 +3,10 @@
 //! This test runs the demo twice in a row and checks its work again from the outside.
 #![cfg(all(unix, not(miri)))]
 
-use std::collections::HashMap;
-use std::path::PathBuf;
-use std::process::Command;
+mod common;
 
-/// The example's binary, built by `cargo test` (or built here when only this test runs).
-fn example_binary() -> PathBuf {
-    let deps = std::env::current_exe()
-        .unwrap()
-        .parent()
-        .unwrap()
-        .to_path_buf();
-    let binary = deps
-        .parent()
-        .unwrap()
-        .join("examples")
-        .join("order_service");
-    if !binary.exists() {
-        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-        let status = Command::new(cargo)
-            .args(["build", "--example", "order_service"])
-            .status()
-            .expect("run cargo build");
-        assert!(
-            status.success(),
-            "cargo build --example order_service failed"
-        );
-    }
-    binary
-}
+use std::collections::HashMap;
+use std::process::Command;
 
 /// Finds the number that follows `label` in `text`.
 fn number_after(text: &str, label: &str) -> u64 {
@@ -49,7 +24,7 @@ fn number_after(text: &str, label: &str) -> u64 {
 
 #[test]
 fn the_demo_acknowledges_only_what_the_ledger_holds_twice_in_a_row() {
-    let binary = example_binary();
+    let binary = common::example_binary("order_service");
     let ledger =
         std::env::temp_dir().join(format!("smol-nursery-test-{}.ledger", std::process::id()));
     for run in 1..=2 {
@@ -131,7 +106,7 @@ fn the_demo_acknowledges_only_what_the_ledger_holds_twice_in_a_row() {
 
 #[test]
 fn the_crash_demo_loses_nothing_and_pays_nothing_twice() {
-    let binary = example_binary();
+    let binary = common::example_binary("order_service");
     let ledger = std::env::temp_dir().join(format!(
         "smol-nursery-crash-test-{}.ledger",
         std::process::id()

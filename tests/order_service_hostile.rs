@@ -5,6 +5,8 @@
 //! and a connection limit that makes a flood wait in the kernel's backlog.
 #![cfg(all(unix, not(miri)))]
 
+mod common;
+
 use std::collections::HashMap;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpStream};
@@ -18,32 +20,6 @@ use std::time::{Duration, Instant};
 /// connection: its task, nursery, buffer of 1 KiB and socket); the bound leaves room for a
 /// slower allocator.
 const RSS_BOUND_KIB: u64 = 32 * 1024;
-
-/// The example's binary, built by `cargo test` (or built here when only this test runs).
-fn example_binary() -> PathBuf {
-    let deps = std::env::current_exe()
-        .unwrap()
-        .parent()
-        .unwrap()
-        .to_path_buf();
-    let binary = deps
-        .parent()
-        .unwrap()
-        .join("examples")
-        .join("order_service");
-    if !binary.exists() {
-        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-        let status = Command::new(cargo)
-            .args(["build", "--example", "order_service"])
-            .status()
-            .expect("run cargo build");
-        assert!(
-            status.success(),
-            "cargo build --example order_service failed"
-        );
-    }
-    binary
-}
 
 /// A fresh ledger path for `name`.
 fn ledger_path(name: &str) -> PathBuf {
@@ -63,7 +39,7 @@ struct Server {
 
 impl Server {
     fn start(ledger: &Path, args: &[&str]) -> Server {
-        let mut process = Command::new(example_binary())
+        let mut process = Command::new(common::example_binary("order_service"))
             .args(["--listen", "127.0.0.1:0", "--ledger"])
             .arg(ledger)
             .args(args)
@@ -86,11 +62,7 @@ impl Server {
     }
 
     fn connect(&self) -> TcpStream {
-        let stream = TcpStream::connect(self.address).expect("connect");
-        stream
-            .set_read_timeout(Some(Duration::from_secs(20)))
-            .unwrap();
-        stream
+        connect(self.address)
     }
 
     /// Sends `line` (newline included) on a fresh connection and returns the reply line.
@@ -133,6 +105,25 @@ impl Drop for Server {
         let _ = self.process.kill();
         let _ = self.process.wait();
     }
+}
+
+/// A connection to `address` whose reads give up after 20 s.
+fn connect(address: SocketAddr) -> TcpStream {
+    let stream = TcpStream::connect(address).expect("connect");
+    stream
+        .set_read_timeout(Some(Duration::from_secs(20)))
+        .unwrap();
+    stream
+}
+
+/// Stops the server, checks that it exited 0, and returns the ledger's lines and what the
+/// server wrote on stderr; the ledger file is removed.
+fn stop_and_read(server: Server, path: &Path) -> (HashMap<String, String>, String) {
+    let (status, stderr) = server.stop();
+    assert!(status.success(), "{status}\n{stderr}");
+    let lines = ledger(path);
+    let _ = std::fs::remove_file(path);
+    (lines, stderr)
 }
 
 /// Reads one reply line, without its newline.
@@ -230,15 +221,12 @@ fn bad_input_gets_a_clear_error_and_changes_nothing() {
     assert_eq!(read_reply(&mut stream), "paid after-utf8");
     drop(stream);
 
-    let (status, _) = server.stop();
-    assert!(status.success(), "{status}");
-    let lines = ledger(&path);
+    let (lines, _) = stop_and_read(server, &path);
     let mut ids: Vec<&str> = lines.keys().map(String::as_str).collect();
     ids.sort_unstable();
     assert_eq!(ids, ["after-utf8", id64.as_str(), "ok-1", "ok3", "ok_2"]);
     assert_eq!(lines["ok-1"], "1000000.00");
     assert_eq!(lines["ok3"], "7.50");
-    let _ = std::fs::remove_file(&path);
 }
 
 #[test]
@@ -272,10 +260,8 @@ fn an_overlong_line_is_refused_without_being_buffered() {
     );
     // The server goes on serving.
     assert_eq!(server.ask(b"after-overlong 3\n"), "paid after-overlong");
-    let (status, _) = server.stop();
-    assert!(status.success(), "{status}");
-    assert_eq!(ledger(&path).len(), 1);
-    let _ = std::fs::remove_file(&path);
+    let (lines, _) = stop_and_read(server, &path);
+    assert_eq!(lines.len(), 1);
 }
 
 #[test]
@@ -312,14 +298,12 @@ fn repeated_order_ids_are_paid_once() {
     // After a restart, a repeated id is answered from the ledger and not written again.
     let server = Server::start(&path, &[]);
     assert_eq!(server.ask(b"twice 10\n"), "paid twice");
-    let (status, stderr) = server.stop();
-    assert!(status.success(), "{status}");
+    let (lines, stderr) = stop_and_read(server, &path);
     assert!(
         stderr.contains("2 orders already in the ledger"),
         "{stderr}"
     );
-    assert_eq!(ledger(&path).len(), 2);
-    let _ = std::fs::remove_file(&path);
+    assert_eq!(lines.len(), 2);
 }
 
 #[test]
@@ -351,10 +335,7 @@ fn idle_connections_do_not_starve_well_behaved_clients() {
     let clients: Vec<_> = (0..8)
         .map(|client| {
             std::thread::spawn(move || {
-                let mut stream = TcpStream::connect(address).unwrap();
-                stream
-                    .set_read_timeout(Some(Duration::from_secs(20)))
-                    .unwrap();
+                let mut stream = connect(address);
                 let mut slowest = Duration::ZERO;
                 for n in 0..50 {
                     let asked = Instant::now();
@@ -394,10 +375,8 @@ fn idle_connections_do_not_starve_well_behaved_clients() {
         closed += 1;
     }
     assert_eq!(closed, 20);
-    let (status, _) = server.stop();
-    assert!(status.success(), "{status}");
-    assert_eq!(ledger(&path).len(), 400);
-    let _ = std::fs::remove_file(&path);
+    let (lines, _) = stop_and_read(server, &path);
+    assert_eq!(lines.len(), 400);
 }
 
 #[test]
@@ -416,9 +395,7 @@ fn beyond_the_connection_limit_a_flood_waits_in_the_backlog() {
         "served after {waited:?}, before any place was free"
     );
     drop(idle);
-    let (status, _) = server.stop();
-    assert!(status.success(), "{status}");
-    let _ = std::fs::remove_file(&path);
+    stop_and_read(server, &path);
 }
 
 #[test]
@@ -429,10 +406,7 @@ fn sigterm_with_orders_in_flight_exits_0_and_keeps_every_acknowledged_order() {
     let clients: Vec<_> = (0..8)
         .map(|client| {
             std::thread::spawn(move || {
-                let mut stream = TcpStream::connect(address).unwrap();
-                stream
-                    .set_read_timeout(Some(Duration::from_secs(20)))
-                    .unwrap();
+                let mut stream = connect(address);
                 let mut acked = Vec::new();
                 for n in 0.. {
                     if stream

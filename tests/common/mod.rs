@@ -185,3 +185,23 @@ where
 {
     run(1, make)
 }
+
+/// The path of an example's binary, built by `cargo test` (or built here when only the test
+/// that needs it runs).
+pub fn example_binary(name: &str) -> std::path::PathBuf {
+    let deps = std::env::current_exe()
+        .unwrap()
+        .parent()
+        .unwrap()
+        .to_path_buf();
+    let binary = deps.parent().unwrap().join("examples").join(name);
+    if !binary.exists() {
+        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+        let status = std::process::Command::new(cargo)
+            .args(["build", "--example", name])
+            .status()
+            .expect("run cargo build");
+        assert!(status.success(), "cargo build --example {name} failed");
+    }
+    binary
+}

@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use async_executor::{LocalExecutor, Task};
 use futures_lite::future;
-use smol_nursery::{LocalNursery, Nursery};
+use smol_nursery::LocalNursery;
 
 use super::super::Bench;
 
@@ -50,16 +50,7 @@ impl Bench {
                 }
             })),
             // The `Send` form on the same thread, for reference.
-            "nursery" => self.on(async {
-                let nursery = Nursery::<()>::new(&self.ex);
-                for _ in 0..n {
-                    nursery.start_soon(async {
-                        future::yield_now().await;
-                        Ok(())
-                    });
-                }
-                nursery.join().await.unwrap();
-            }),
+            "nursery" => return self.spawn_join("nursery", n),
             other => unreachable!("no contender {other}"),
         }
         start.elapsed()

@@ -108,7 +108,10 @@ fn cancelling_the_outer_nursery_cancels_an_inner_one_through_drop() {
             });
             inner.join().await.map_err(|_| ())
         });
-        sleep(3).await;
+        // Waits for the inner child to exist (waited for, not timed: Miri runs slowly).
+        while alive.alive() == 0 {
+            futures_lite::future::yield_now().await;
+        }
         assert_eq!(alive.alive(), 1);
         outer.cancel();
         outer.join().await.unwrap();

@@ -209,8 +209,8 @@ impl Planner {
     /// - one whose only child is shielded and waits until the nursery is closed, so its `join`
     ///   cannot finish and always loses the race against the drop timer; once the nursery is
     ///   dropped, that child starts a sibling, which must be refused;
-    /// - a scope under `limit(1)` whose child is started through `reserve` and whose body
-    ///   cancels its own nursery;
+    /// - a scope under `limit(1)` whose children are started through `reserve` and with
+    ///   `start`, and whose body cancels its own nursery;
     /// - one with a 1 ms deadline and a shielded child with a 2 ms grace that sleeps for a
     ///   minute, so the deadline fires while the child is unfinished, the child is cut after
     ///   its grace, and `join` must report a timeout;
@@ -257,9 +257,15 @@ impl Planner {
             via_reserve: true,
             ..plain(self.id(), vec![Step::Yield(1)], End::Ok)
         };
+        // Started with `start`, ready at once (or cancelled first by the body).
+        let readied = ChildPlan {
+            ready_at: Some(0),
+            hidden: true,
+            ..plain(self.id(), vec![Step::Yield(1)], End::Ok)
+        };
         let mut cancelling = scripted(
             self.id(),
-            vec![reserved],
+            vec![reserved, readied],
             None,
             None,
             Some(Expect::Cancelled),
@@ -451,6 +457,7 @@ impl Stats {
             scopes: rounds,
             bodies_cancelled: rounds,
             reserved: rounds,
+            starts: rounds,
             graced_cut: not_miri,
             ..Stats::default()
         }
@@ -468,6 +475,7 @@ impl Stats {
             scopes: self.scopes.saturating_sub(other.scopes),
             bodies_cancelled: self.bodies_cancelled.saturating_sub(other.bodies_cancelled),
             reserved: self.reserved.saturating_sub(other.reserved),
+            starts: self.starts.saturating_sub(other.starts),
             graced_cut: self.graced_cut.saturating_sub(other.graced_cut),
             ..self
         }

@@ -772,7 +772,9 @@ macro_rules! forms {
                 return;
             };
             ctx.ledger.with(|l| l.stats.reserved += 1);
-            let index = ctx.table.lock().unwrap().len();
+            // Held until the handle is in: a child that cancels itself looks itself up there.
+            let mut table = ctx.table.lock().unwrap();
+            let index = table.len();
             let (id, shielded, grace) = (plan.id, plan.shielded, plan.grace_ms);
             let future = child(ctx.clone(), plan, index, None);
             let handle = match (shielded, grace) {
@@ -780,7 +782,7 @@ macro_rules! forms {
                 (true, None) => slot.start_soon(shield(future)),
                 (false, _) => slot.start_soon(future),
             };
-            ctx.table.lock().unwrap().push((id, handle));
+            table.push((id, handle));
         }
 
         /// Starts a child with `start`, and a task that awaits its `start` to the end: a failure

@@ -30,7 +30,7 @@ macro_rules! handle_form {
                 $Handle { shared }
             }
 
-            #[doc = concat!(" Starts a child in the nursery, as [`", stringify!($Nursery), "::start_soon`](crate::", stringify!($Nursery), "::start_soon)")]
+            #[doc = concat!("Starts a child in the nursery, as [`", stringify!($Nursery), "::start_soon`](crate::", stringify!($Nursery), "::start_soon)")]
             /// does, unless the nursery is closed.
             ///
             /// # Errors
@@ -41,13 +41,9 @@ macro_rules! handle_form {
             /// # Examples
             ///
             /// ```
-            #[doc = concat!(" use ", $ptr_path, ";")]
-            #[doc = concat!(" use async_executor::", stringify!($Exec), ";")]
-            #[doc = concat!(" use smol_nursery::{", stringify!($Nursery), ", NurseryClosed};")]
-            ///
-            #[doc = concat!(" let ex = ", stringify!($Ptr), "::new(", stringify!($Exec), "::new());")]
+            #[doc = $crate::nursery::example_prelude!($ptr_path, "", $Exec, $Ptr, concat!("use smol_nursery::{", stringify!($Nursery), ", NurseryClosed};"))]
             /// futures_lite::future::block_on(ex.run(async {
-            #[doc = concat!("     let nursery = ", stringify!($Nursery), "::<()>::new(&ex);")]
+            #[doc = concat!("    let nursery = ", stringify!($Nursery), "::<()>::new(&ex);")]
             ///     let handle = nursery.handle();
             ///     let child = handle.start_soon(async { Ok(5) }).unwrap();
             ///     nursery.join().await.unwrap();
@@ -77,26 +73,22 @@ macro_rules! handle_form {
             }
 
             /// Starts a child that says when it is ready, and waits until it does, as
-            #[doc = concat!(" [`", stringify!($Nursery), "::start`](crate::", stringify!($Nursery), "::start) does.")]
+            #[doc = concat!("[`", stringify!($Nursery), "::start`](crate::", stringify!($Nursery), "::start) does.")]
             ///
             /// If the nursery is closed, `make` is dropped uncalled and the future resolves to
             /// [`StartError::Closed`](crate::StartError::Closed).
             ///
             /// # Cancel safety
             ///
-            #[doc = concat!(" As for [`", stringify!($Nursery), "::start`](crate::", stringify!($Nursery), "::start): dropping the future before the child")]
+            #[doc = concat!("As for [`", stringify!($Nursery), "::start`](crate::", stringify!($Nursery), "::start): dropping the future before the child")]
             /// is ready cancels the child.
             ///
             /// # Examples
             ///
             /// ```
-            #[doc = concat!(" use ", $ptr_path, ";")]
-            #[doc = concat!(" use async_executor::", stringify!($Exec), ";")]
-            #[doc = concat!(" use smol_nursery::{", stringify!($scope), ", StartError};")]
-            ///
-            #[doc = concat!(" let ex = ", stringify!($Ptr), "::new(", stringify!($Exec), "::new());")]
+            #[doc = $crate::nursery::example_prelude!($ptr_path, "", $Exec, $Ptr, concat!("use smol_nursery::{", stringify!($scope), ", StartError};"))]
             /// futures_lite::future::block_on(ex.run(async {
-            #[doc = concat!("     let handle = ", stringify!($scope), "(&ex, |n| async move {")]
+            #[doc = concat!("    let handle = ", stringify!($scope), "(&ex, |n| async move {")]
             ///         let (port, _worker) = n
             ///             .start(|ready| async move {
             ///                 ready.started(4000_u16);
@@ -129,7 +121,7 @@ macro_rules! handle_form {
             }
 
             /// Waits for room under the nursery's limit and reserves it, as
-            #[doc = concat!(" [`", stringify!($Nursery), "::reserve`](crate::", stringify!($Nursery), "::reserve) does.")]
+            #[doc = concat!("[`", stringify!($Nursery), "::reserve`](crate::", stringify!($Nursery), "::reserve) does.")]
             ///
             /// # Errors
             ///
@@ -142,13 +134,9 @@ macro_rules! handle_form {
             /// # Examples
             ///
             /// ```
-            #[doc = concat!(" use ", $ptr_path, ";")]
-            #[doc = concat!(" use async_executor::", stringify!($Exec), ";")]
-            /// use smol_nursery::{NurseryBuilder, NurseryClosed};
-            ///
-            #[doc = concat!(" let ex = ", stringify!($Ptr), "::new(", stringify!($Exec), "::new());")]
+            #[doc = $crate::nursery::example_prelude!($ptr_path, "", $Exec, $Ptr, "use smol_nursery::{NurseryBuilder, NurseryClosed};")]
             /// futures_lite::future::block_on(ex.run(async {
-            #[doc = concat!("     let nursery = NurseryBuilder::new().limit(2).", stringify!($build), "::<()>(&ex);")]
+            #[doc = concat!("    let nursery = NurseryBuilder::new().limit(2).", stringify!($build), "::<()>(&ex);")]
             ///     let handle = nursery.handle();
             ///     let child = handle.reserve().await.unwrap().start_soon(async { Ok(1) });
             ///     nursery.join().await.unwrap();
@@ -161,7 +149,7 @@ macro_rules! handle_form {
             }
 
             /// Reserves room for one child if there is some now, as
-            #[doc = concat!(" [`", stringify!($Nursery), "::try_reserve`](crate::", stringify!($Nursery), "::try_reserve) does.")]
+            #[doc = concat!("[`", stringify!($Nursery), "::try_reserve`](crate::", stringify!($Nursery), "::try_reserve) does.")]
             ///
             /// # Errors
             ///
@@ -170,12 +158,8 @@ macro_rules! handle_form {
             /// # Examples
             ///
             /// ```
-            #[doc = concat!(" use ", $ptr_path, ";")]
-            #[doc = concat!(" use async_executor::", stringify!($Exec), ";")]
-            /// use smol_nursery::NurseryBuilder;
-            ///
-            #[doc = concat!(" let ex = ", stringify!($Ptr), "::new(", stringify!($Exec), "::new());")]
-            #[doc = concat!(" let nursery = NurseryBuilder::new().limit(1).", stringify!($build), "::<()>(&ex);")]
+            #[doc = $crate::nursery::example_prelude!($ptr_path, "", $Exec, $Ptr, "use smol_nursery::NurseryBuilder;")]
+            #[doc = concat!("let nursery = NurseryBuilder::new().limit(1).", stringify!($build), "::<()>(&ex);")]
             /// let handle = nursery.handle();
             /// let slot = handle.try_reserve().unwrap().expect("room for one");
             /// assert!(handle.try_reserve().unwrap().is_none());
@@ -197,14 +181,9 @@ macro_rules! handle_form {
             /// # Examples
             ///
             /// ```
-            #[doc = concat!(" use ", $ptr_path, ";")]
-            /// use std::time::Duration;
-            #[doc = concat!(" use async_executor::", stringify!($Exec), ";")]
-            #[doc = concat!(" use smol_nursery::", stringify!($Nursery), ";")]
-            ///
-            #[doc = concat!(" let ex = ", stringify!($Ptr), "::new(", stringify!($Exec), "::new());")]
+            #[doc = $crate::nursery::example_prelude!($ptr_path, "use std::time::Duration;\n", $Exec, $Ptr, concat!("use smol_nursery::", stringify!($Nursery), ";"))]
             /// futures_lite::future::block_on(ex.run(async {
-            #[doc = concat!("     let nursery = ", stringify!($Nursery), "::<()>::new(&ex);")]
+            #[doc = concat!("    let nursery = ", stringify!($Nursery), "::<()>::new(&ex);")]
             ///     nursery.start_soon(async {
             ///         async_io::Timer::after(Duration::from_millis(20)).await;
             ///         Ok(())
@@ -231,15 +210,15 @@ macro_rules! handle_form {
             /// # Examples
             ///
             /// ```
-            #[doc = concat!(" use ", $ptr_path, ";")]
+            #[doc = concat!("use ", $ptr_path, ";")]
             /// use std::time::Duration;
-            #[doc = concat!(" use async_executor::", stringify!($Exec), ";")]
+            #[doc = concat!("use async_executor::", stringify!($Exec), ";")]
             /// use futures_lite::FutureExt;
-            #[doc = concat!(" use smol_nursery::{shield, ", stringify!($Nursery), "};")]
+            #[doc = concat!("use smol_nursery::{shield, ", stringify!($Nursery), "};")]
             ///
-            #[doc = concat!(" let ex = ", stringify!($Ptr), "::new(", stringify!($Exec), "::new());")]
+            #[doc = concat!("let ex = ", stringify!($Ptr), "::new(", stringify!($Exec), "::new());")]
             /// futures_lite::future::block_on(ex.run(async {
-            #[doc = concat!("     let nursery = ", stringify!($Nursery), "::<()>::new(&ex);")]
+            #[doc = concat!("    let nursery = ", stringify!($Nursery), "::<()>::new(&ex);")]
             ///     let stop = nursery.handle().cancelled();
             ///     let worker = nursery.start_soon(shield(async move {
             ///         let mut batches = 0;
@@ -264,20 +243,15 @@ macro_rules! handle_form {
             }
 
             /// Cancels the nursery when `duration` has passed, as
-            #[doc = concat!(" [`", stringify!($Nursery), "::cancel_after`](crate::", stringify!($Nursery), "::cancel_after) does. Does nothing once the")]
+            #[doc = concat!("[`", stringify!($Nursery), "::cancel_after`](crate::", stringify!($Nursery), "::cancel_after) does. Does nothing once the")]
             /// nursery is closed.
             ///
             /// # Examples
             ///
             /// ```
-            #[doc = concat!(" use ", $ptr_path, ";")]
-            /// use std::time::Duration;
-            #[doc = concat!(" use async_executor::", stringify!($Exec), ";")]
-            #[doc = concat!(" use smol_nursery::", stringify!($scope), ";")]
-            ///
-            #[doc = concat!(" let ex = ", stringify!($Ptr), "::new(", stringify!($Exec), "::new());")]
+            #[doc = $crate::nursery::example_prelude!($ptr_path, "use std::time::Duration;\n", $Exec, $Ptr, concat!("use smol_nursery::", stringify!($scope), ";"))]
             /// futures_lite::future::block_on(ex.run(async {
-            #[doc = concat!("     let result = ", stringify!($scope), "(&ex, |n| async move {")]
+            #[doc = concat!("    let result = ", stringify!($scope), "(&ex, |n| async move {")]
             ///         n.cancel_after(Duration::from_millis(10));
             ///         async_io::Timer::after(Duration::from_secs(60)).await;
             ///         Ok::<_, ()>(())
@@ -290,20 +264,15 @@ macro_rules! handle_form {
                 self.shared.core.cancel_after(duration);
             }
 
-            #[doc = concat!(" Cancels the nursery at `deadline`, as [`", stringify!($Nursery), "::cancel_at`](crate::", stringify!($Nursery), "::cancel_at)")]
+            #[doc = concat!("Cancels the nursery at `deadline`, as [`", stringify!($Nursery), "::cancel_at`](crate::", stringify!($Nursery), "::cancel_at)")]
             /// does. Does nothing once the nursery is closed.
             ///
             /// # Examples
             ///
             /// ```
-            #[doc = concat!(" use ", $ptr_path, ";")]
-            /// use std::time::{Duration, Instant};
-            #[doc = concat!(" use async_executor::", stringify!($Exec), ";")]
-            #[doc = concat!(" use smol_nursery::", stringify!($Nursery), ";")]
-            ///
-            #[doc = concat!(" let ex = ", stringify!($Ptr), "::new(", stringify!($Exec), "::new());")]
+            #[doc = $crate::nursery::example_prelude!($ptr_path, "use std::time::{Duration, Instant};\n", $Exec, $Ptr, concat!("use smol_nursery::", stringify!($Nursery), ";"))]
             /// futures_lite::future::block_on(ex.run(async {
-            #[doc = concat!("     let nursery = ", stringify!($Nursery), "::<()>::new(&ex);")]
+            #[doc = concat!("    let nursery = ", stringify!($Nursery), "::<()>::new(&ex);")]
             ///     nursery.handle().cancel_at(Instant::now() + Duration::from_millis(10));
             ///     nursery.start_soon(futures_lite::future::pending::<Result<(), ()>>());
             ///     assert!(nursery.join().await.unwrap_err().is_timeout());
@@ -313,19 +282,15 @@ macro_rules! handle_form {
                 self.shared.core.cancel_at(deadline);
             }
 
-            #[doc = concat!(" Cancels the nursery, as [`", stringify!($Nursery), "::cancel`](crate::", stringify!($Nursery), "::cancel) does. Does nothing")]
+            #[doc = concat!("Cancels the nursery, as [`", stringify!($Nursery), "::cancel`](crate::", stringify!($Nursery), "::cancel) does. Does nothing")]
             /// once the nursery is closed.
             ///
             /// # Examples
             ///
             /// ```
-            #[doc = concat!(" use ", $ptr_path, ";")]
-            #[doc = concat!(" use async_executor::", stringify!($Exec), ";")]
-            #[doc = concat!(" use smol_nursery::", stringify!($Nursery), ";")]
-            ///
-            #[doc = concat!(" let ex = ", stringify!($Ptr), "::new(", stringify!($Exec), "::new());")]
+            #[doc = $crate::nursery::example_prelude!($ptr_path, "", $Exec, $Ptr, concat!("use smol_nursery::", stringify!($Nursery), ";"))]
             /// futures_lite::future::block_on(ex.run(async {
-            #[doc = concat!("     let nursery = ", stringify!($Nursery), "::<()>::new(&ex);")]
+            #[doc = concat!("    let nursery = ", stringify!($Nursery), "::<()>::new(&ex);")]
             ///     let handle = nursery.handle();
             ///     nursery.start_soon(async move {
             ///         // Stop everything: the work is done.
@@ -345,12 +310,8 @@ macro_rules! handle_form {
             /// # Examples
             ///
             /// ```
-            #[doc = concat!(" use ", $ptr_path, ";")]
-            #[doc = concat!(" use async_executor::", stringify!($Exec), ";")]
-            #[doc = concat!(" use smol_nursery::", stringify!($Nursery), ";")]
-            ///
-            #[doc = concat!(" let ex = ", stringify!($Ptr), "::new(", stringify!($Exec), "::new());")]
-            #[doc = concat!(" let nursery = ", stringify!($Nursery), "::<()>::new(&ex);")]
+            #[doc = $crate::nursery::example_prelude!($ptr_path, "", $Exec, $Ptr, concat!("use smol_nursery::", stringify!($Nursery), ";"))]
+            #[doc = concat!("let nursery = ", stringify!($Nursery), "::<()>::new(&ex);")]
             /// let handle = nursery.handle();
             /// nursery.cancel();
             /// assert!(handle.is_cancelled());
@@ -360,18 +321,14 @@ macro_rules! handle_form {
             }
 
             /// Returns the number of the nursery's children that have not finished yet, as
-            #[doc = concat!(" [`", stringify!($Nursery), "::len`](crate::", stringify!($Nursery), "::len) does; it stays available after `join` consumed")]
+            #[doc = concat!("[`", stringify!($Nursery), "::len`](crate::", stringify!($Nursery), "::len) does; it stays available after `join` consumed")]
             /// the nursery (and is then 0).
             ///
             /// # Examples
             ///
             /// ```
-            #[doc = concat!(" use ", $ptr_path, ";")]
-            #[doc = concat!(" use async_executor::", stringify!($Exec), ";")]
-            #[doc = concat!(" use smol_nursery::", stringify!($Nursery), ";")]
-            ///
-            #[doc = concat!(" let ex = ", stringify!($Ptr), "::new(", stringify!($Exec), "::new());")]
-            #[doc = concat!(" let nursery = ", stringify!($Nursery), "::<()>::new(&ex);")]
+            #[doc = $crate::nursery::example_prelude!($ptr_path, "", $Exec, $Ptr, concat!("use smol_nursery::", stringify!($Nursery), ";"))]
+            #[doc = concat!("let nursery = ", stringify!($Nursery), "::<()>::new(&ex);")]
             /// let handle = nursery.handle();
             /// drop(handle.start_soon(async { Ok(()) }));
             /// assert_eq!(handle.len(), 1);
@@ -387,12 +344,8 @@ macro_rules! handle_form {
             /// # Examples
             ///
             /// ```
-            #[doc = concat!(" use ", $ptr_path, ";")]
-            #[doc = concat!(" use async_executor::", stringify!($Exec), ";")]
-            #[doc = concat!(" use smol_nursery::", stringify!($Nursery), ";")]
-            ///
-            #[doc = concat!(" let ex = ", stringify!($Ptr), "::new(", stringify!($Exec), "::new());")]
-            #[doc = concat!(" let nursery = ", stringify!($Nursery), "::<()>::new(&ex);")]
+            #[doc = $crate::nursery::example_prelude!($ptr_path, "", $Exec, $Ptr, concat!("use smol_nursery::", stringify!($Nursery), ";"))]
+            #[doc = concat!("let nursery = ", stringify!($Nursery), "::<()>::new(&ex);")]
             /// assert!(nursery.handle().is_empty());
             /// ```
             pub fn is_empty(&self) -> bool {
@@ -405,12 +358,8 @@ macro_rules! handle_form {
             /// # Examples
             ///
             /// ```
-            #[doc = concat!(" use ", $ptr_path, ";")]
-            #[doc = concat!(" use async_executor::", stringify!($Exec), ";")]
-            #[doc = concat!(" use smol_nursery::", stringify!($Nursery), ";")]
-            ///
-            #[doc = concat!(" let ex = ", stringify!($Ptr), "::new(", stringify!($Exec), "::new());")]
-            #[doc = concat!(" let nursery = ", stringify!($Nursery), "::<()>::new(&ex);")]
+            #[doc = $crate::nursery::example_prelude!($ptr_path, "", $Exec, $Ptr, concat!("use smol_nursery::", stringify!($Nursery), ";"))]
+            #[doc = concat!("let nursery = ", stringify!($Nursery), "::<()>::new(&ex);")]
             /// let handle = nursery.handle();
             /// assert!(!handle.is_closed());
             /// drop(nursery);

@@ -7,6 +7,31 @@ use crate::executor::{ExecutorRef, IntoExecutor};
 use crate::handle::NurseryHandle;
 use crate::slot::Slot;
 
+/// The first lines of a method's example in the templates (`nursery_form!`, `handle_form!`,
+/// `slot_form!`): the imports, then the form's executor in `ex`. `$extra` is more imports
+/// (each line ending in a newline, or `""`), `$uses` the line that imports from
+/// `smol_nursery`.
+macro_rules! example_prelude {
+    ($ptr_path:expr, $extra:expr, $Exec:ident, $Ptr:ident, $uses:expr) => {
+        concat!(
+            "use ",
+            $ptr_path,
+            ";\n",
+            $extra,
+            "use async_executor::",
+            stringify!($Exec),
+            ";\n",
+            $uses,
+            "\n\nlet ex = ",
+            stringify!($Ptr),
+            "::new(",
+            stringify!($Exec),
+            "::new());"
+        )
+    };
+}
+pub(crate) use example_prelude;
+
 /// The public nursery of one form: `$Nursery` on the executor kind `$Executor` (made from
 /// `impl $Into`), whose handle is `$Handle` and whose slots are `$Slot`, with the bounds
 /// `$($Send)*` on children. The docs come from the invocation.
@@ -64,13 +89,9 @@ macro_rules! nursery_form {
             /// # Examples
             ///
             /// ```
-            #[doc = concat!(" use ", $ptr_path, ";")]
-            #[doc = concat!(" use async_executor::", stringify!($Exec), ";")]
-            #[doc = concat!(" use smol_nursery::{shield, ", stringify!($Nursery), "};")]
-            ///
-            #[doc = concat!(" let ex = ", stringify!($Ptr), "::new(", stringify!($Exec), "::new());")]
+            #[doc = $crate::nursery::example_prelude!($ptr_path, "", $Exec, $Ptr, concat!("use smol_nursery::{shield, ", stringify!($Nursery), "};"))]
             /// futures_lite::future::block_on(ex.run(async {
-            #[doc = concat!("     let nursery = ", stringify!($Nursery), "::<std::io::Error>::new(&ex);")]
+            #[doc = concat!("    let nursery = ", stringify!($Nursery), "::<std::io::Error>::new(&ex);")]
             ///     let plain = nursery.start_soon(async { Ok("plain") });
             ///     let shielded = nursery.start_soon(shield(async { Ok("shielded") }));
             ///     nursery.join().await.unwrap();
@@ -100,13 +121,9 @@ macro_rules! nursery_form {
             /// # Examples
             ///
             /// ```
-            #[doc = concat!(" use ", $ptr_path, ";")]
-            #[doc = concat!(" use async_executor::", stringify!($Exec), ";")]
-            #[doc = concat!(" use smol_nursery::", stringify!($Nursery), ";")]
-            ///
-            #[doc = concat!(" let ex = ", stringify!($Ptr), "::new(", stringify!($Exec), "::new());")]
+            #[doc = $crate::nursery::example_prelude!($ptr_path, "", $Exec, $Ptr, concat!("use smol_nursery::", stringify!($Nursery), ";"))]
             /// futures_lite::future::block_on(ex.run(async {
-            #[doc = concat!("     let nursery = ", stringify!($Nursery), "::<()>::new(&ex);")]
+            #[doc = concat!("    let nursery = ", stringify!($Nursery), "::<()>::new(&ex);")]
             ///     let handle = nursery.handle();
             ///     nursery.start_soon(async move {
             ///         // A child starts a sibling; `join` waits for both.
@@ -129,13 +146,9 @@ macro_rules! nursery_form {
             /// # Examples
             ///
             /// ```
-            #[doc = concat!(" use ", $ptr_path, ";")]
-            #[doc = concat!(" use async_executor::", stringify!($Exec), ";")]
-            #[doc = concat!(" use smol_nursery::{", stringify!($Nursery), ", TaskError};")]
-            ///
-            #[doc = concat!(" let ex = ", stringify!($Ptr), "::new(", stringify!($Exec), "::new());")]
+            #[doc = $crate::nursery::example_prelude!($ptr_path, "", $Exec, $Ptr, concat!("use smol_nursery::{", stringify!($Nursery), ", TaskError};"))]
             /// futures_lite::future::block_on(ex.run(async {
-            #[doc = concat!("     let nursery = ", stringify!($Nursery), "::<()>::new(&ex);")]
+            #[doc = concat!("    let nursery = ", stringify!($Nursery), "::<()>::new(&ex);")]
             ///     let forever = nursery.start_soon(futures_lite::future::pending::<Result<(), ()>>());
             ///     nursery.cancel();
             ///     assert!(nursery.is_cancelled());
@@ -147,7 +160,7 @@ macro_rules! nursery_form {
                 self.shared.core.cancel($crate::core::CancelReason::Explicit);
             }
 
-            #[doc = concat!(" Cancels the nursery when `duration` has passed, as [`cancel_at`](", stringify!($Nursery), "::cancel_at)")]
+            #[doc = concat!("Cancels the nursery when `duration` has passed, as [`cancel_at`](", stringify!($Nursery), "::cancel_at)")]
             /// does for `Instant::now() + duration`.
             ///
             /// A duration too large to be added to `Instant::now()` means no deadline.
@@ -155,14 +168,9 @@ macro_rules! nursery_form {
             /// # Examples
             ///
             /// ```
-            #[doc = concat!(" use ", $ptr_path, ";")]
-            /// use std::time::Duration;
-            #[doc = concat!(" use async_executor::", stringify!($Exec), ";")]
-            #[doc = concat!(" use smol_nursery::", stringify!($Nursery), ";")]
-            ///
-            #[doc = concat!(" let ex = ", stringify!($Ptr), "::new(", stringify!($Exec), "::new());")]
+            #[doc = $crate::nursery::example_prelude!($ptr_path, "use std::time::Duration;\n", $Exec, $Ptr, concat!("use smol_nursery::", stringify!($Nursery), ";"))]
             /// futures_lite::future::block_on(ex.run(async {
-            #[doc = concat!("     let nursery = ", stringify!($Nursery), "::<()>::new(&ex);")]
+            #[doc = concat!("    let nursery = ", stringify!($Nursery), "::<()>::new(&ex);")]
             ///     nursery.cancel_after(Duration::from_millis(10));
             ///     nursery.start_soon(async {
             ///         async_io::Timer::after(Duration::from_secs(60)).await;
@@ -178,7 +186,7 @@ macro_rules! nursery_form {
             /// Cancels the nursery at `deadline`, on an [`async_io::Timer`].
             ///
             /// When the deadline passes while a child is unfinished, the nursery is cancelled as by
-            #[doc = concat!(" [`cancel`](", stringify!($Nursery), "::cancel), and `join` returns an error whose")]
+            #[doc = concat!("[`cancel`](", stringify!($Nursery), "::cancel), and `join` returns an error whose")]
             /// [`is_timeout`](crate::NurseryError::is_timeout) is `true` (along with any errors of the
             /// children). Shielded children still run to their end. A deadline that has not passed when
             /// the last child finishes costs nothing: `join` does not wait for it.
@@ -190,14 +198,9 @@ macro_rules! nursery_form {
             /// # Examples
             ///
             /// ```
-            #[doc = concat!(" use ", $ptr_path, ";")]
-            /// use std::time::{Duration, Instant};
-            #[doc = concat!(" use async_executor::", stringify!($Exec), ";")]
-            #[doc = concat!(" use smol_nursery::", stringify!($Nursery), ";")]
-            ///
-            #[doc = concat!(" let ex = ", stringify!($Ptr), "::new(", stringify!($Exec), "::new());")]
+            #[doc = $crate::nursery::example_prelude!($ptr_path, "use std::time::{Duration, Instant};\n", $Exec, $Ptr, concat!("use smol_nursery::", stringify!($Nursery), ";"))]
             /// futures_lite::future::block_on(ex.run(async {
-            #[doc = concat!("     let nursery = ", stringify!($Nursery), "::<()>::new(&ex);")]
+            #[doc = concat!("    let nursery = ", stringify!($Nursery), "::<()>::new(&ex);")]
             ///     nursery.cancel_at(Instant::now() + Duration::from_secs(3600));
             ///     nursery.start_soon(async { Ok(()) });
             ///     // The children finished long before the deadline: `join` does not wait for it.
@@ -208,18 +211,14 @@ macro_rules! nursery_form {
                 self.shared.core.cancel_at(deadline);
             }
 
-            #[doc = concat!(" Returns `true` if the nursery has been cancelled: by [`cancel`](", stringify!($Nursery), "::cancel), a")]
+            #[doc = concat!("Returns `true` if the nursery has been cancelled: by [`cancel`](", stringify!($Nursery), "::cancel), a")]
             /// failed child, or its deadline.
             ///
             /// # Examples
             ///
             /// ```
-            #[doc = concat!(" use ", $ptr_path, ";")]
-            #[doc = concat!(" use async_executor::", stringify!($Exec), ";")]
-            #[doc = concat!(" use smol_nursery::", stringify!($Nursery), ";")]
-            ///
-            #[doc = concat!(" let ex = ", stringify!($Ptr), "::new(", stringify!($Exec), "::new());")]
-            #[doc = concat!(" let nursery = ", stringify!($Nursery), "::<()>::new(&ex);")]
+            #[doc = $crate::nursery::example_prelude!($ptr_path, "", $Exec, $Ptr, concat!("use smol_nursery::", stringify!($Nursery), ";"))]
+            #[doc = concat!("let nursery = ", stringify!($Nursery), "::<()>::new(&ex);")]
             /// assert!(!nursery.is_cancelled());
             /// nursery.cancel();
             /// assert!(nursery.is_cancelled());
@@ -236,12 +235,8 @@ macro_rules! nursery_form {
             /// # Examples
             ///
             /// ```
-            #[doc = concat!(" use ", $ptr_path, ";")]
-            #[doc = concat!(" use async_executor::", stringify!($Exec), ";")]
-            #[doc = concat!(" use smol_nursery::", stringify!($Nursery), ";")]
-            ///
-            #[doc = concat!(" let ex = ", stringify!($Ptr), "::new(", stringify!($Exec), "::new());")]
-            #[doc = concat!(" let nursery = ", stringify!($Nursery), "::<()>::new(&ex);")]
+            #[doc = $crate::nursery::example_prelude!($ptr_path, "", $Exec, $Ptr, concat!("use smol_nursery::", stringify!($Nursery), ";"))]
+            #[doc = concat!("let nursery = ", stringify!($Nursery), "::<()>::new(&ex);")]
             /// let _ = nursery.start_soon(async { Ok(()) });
             /// assert_eq!(nursery.len(), 1);
             /// assert!(ex.try_tick());
@@ -256,12 +251,8 @@ macro_rules! nursery_form {
             /// # Examples
             ///
             /// ```
-            #[doc = concat!(" use ", $ptr_path, ";")]
-            #[doc = concat!(" use async_executor::", stringify!($Exec), ";")]
-            #[doc = concat!(" use smol_nursery::", stringify!($Nursery), ";")]
-            ///
-            #[doc = concat!(" let ex = ", stringify!($Ptr), "::new(", stringify!($Exec), "::new());")]
-            #[doc = concat!(" let nursery = ", stringify!($Nursery), "::<()>::new(&ex);")]
+            #[doc = $crate::nursery::example_prelude!($ptr_path, "", $Exec, $Ptr, concat!("use smol_nursery::", stringify!($Nursery), ";"))]
+            #[doc = concat!("let nursery = ", stringify!($Nursery), "::<()>::new(&ex);")]
             /// assert!(nursery.is_empty());
             /// ```
             pub fn is_empty(&self) -> bool {
@@ -296,14 +287,9 @@ macro_rules! nursery_form {
             /// # Examples
             ///
             /// ```
-            #[doc = concat!(" use ", $ptr_path, ";")]
-            /// use std::time::Duration;
-            #[doc = concat!(" use async_executor::", stringify!($Exec), ";")]
-            #[doc = concat!(" use smol_nursery::", stringify!($Nursery), ";")]
-            ///
-            #[doc = concat!(" let ex = ", stringify!($Ptr), "::new(", stringify!($Exec), "::new());")]
+            #[doc = $crate::nursery::example_prelude!($ptr_path, "use std::time::Duration;\n", $Exec, $Ptr, concat!("use smol_nursery::", stringify!($Nursery), ";"))]
             /// futures_lite::future::block_on(ex.run(async {
-            #[doc = concat!("     let nursery = ", stringify!($Nursery), "::<&str>::new(&ex);")]
+            #[doc = concat!("    let nursery = ", stringify!($Nursery), "::<&str>::new(&ex);")]
             ///     nursery.start_soon(async {
             ///         async_io::Timer::after(Duration::from_millis(10)).await;
             ///         Ok(())
@@ -349,13 +335,9 @@ macro_rules! nursery_form {
             /// # Examples
             ///
             /// ```
-            #[doc = concat!(" use ", $ptr_path, ";")]
-            #[doc = concat!(" use async_executor::", stringify!($Exec), ";")]
-            #[doc = concat!(" use smol_nursery::", stringify!($Nursery), ";")]
-            ///
-            #[doc = concat!(" let ex = ", stringify!($Ptr), "::new(", stringify!($Exec), "::new());")]
+            #[doc = $crate::nursery::example_prelude!($ptr_path, "", $Exec, $Ptr, concat!("use smol_nursery::", stringify!($Nursery), ";"))]
             /// futures_lite::future::block_on(ex.run(async {
-            #[doc = concat!("     let nursery = ", stringify!($Nursery), "::<std::io::Error>::new(&ex);")]
+            #[doc = concat!("    let nursery = ", stringify!($Nursery), "::<std::io::Error>::new(&ex);")]
             ///     let (addr, server) = nursery
             ///         .start(|ready| async move {
             ///             let listener = async_net::TcpListener::bind("127.0.0.1:0").await?;
@@ -385,7 +367,7 @@ macro_rules! nursery_form {
             }
 
             /// Waits for room under the nursery's [`limit`](crate::NurseryBuilder::limit), then
-            #[doc = concat!(" reserves it: the returned [`", stringify!($Slot), "`] starts one child without waiting.")]
+            #[doc = concat!("reserves it: the returned [`", stringify!($Slot), "`] starts one child without waiting.")]
             ///
             /// It waits until the nursery's unfinished children plus the slots already handed out are
             /// fewer than the limit. Waiting `reserve` calls are served in the order they began
@@ -404,13 +386,9 @@ macro_rules! nursery_form {
             /// # Examples
             ///
             /// ```
-            #[doc = concat!(" use ", $ptr_path, ";")]
-            #[doc = concat!(" use async_executor::", stringify!($Exec), ";")]
-            /// use smol_nursery::NurseryBuilder;
-            ///
-            #[doc = concat!(" let ex = ", stringify!($Ptr), "::new(", stringify!($Exec), "::new());")]
+            #[doc = $crate::nursery::example_prelude!($ptr_path, "", $Exec, $Ptr, "use smol_nursery::NurseryBuilder;")]
             /// futures_lite::future::block_on(ex.run(async {
-            #[doc = concat!("     let nursery = NurseryBuilder::new().limit(16).", stringify!($build), "::<()>(&ex);")]
+            #[doc = concat!("    let nursery = NurseryBuilder::new().limit(16).", stringify!($build), "::<()>(&ex);")]
             ///     for url in 0..1000 {
             ///         // Waits while 16 fetches are unfinished: at most 16 children exist at once.
             ///         nursery.reserve().await.start_soon(async move { Ok(url) });
@@ -426,19 +404,15 @@ macro_rules! nursery_form {
                 }
             }
 
-            #[doc = concat!(" Reserves room for one child if there is some now, as [`reserve`](", stringify!($Nursery), "::reserve)")]
+            #[doc = concat!("Reserves room for one child if there is some now, as [`reserve`](", stringify!($Nursery), "::reserve)")]
             /// would without waiting; returns `None` if the nursery is full (or others are waiting
             /// for room).
             ///
             /// # Examples
             ///
             /// ```
-            #[doc = concat!(" use ", $ptr_path, ";")]
-            #[doc = concat!(" use async_executor::", stringify!($Exec), ";")]
-            /// use smol_nursery::NurseryBuilder;
-            ///
-            #[doc = concat!(" let ex = ", stringify!($Ptr), "::new(", stringify!($Exec), "::new());")]
-            #[doc = concat!(" let nursery = NurseryBuilder::new().limit(1).", stringify!($build), "::<()>(&ex);")]
+            #[doc = $crate::nursery::example_prelude!($ptr_path, "", $Exec, $Ptr, "use smol_nursery::NurseryBuilder;")]
+            #[doc = concat!("let nursery = NurseryBuilder::new().limit(1).", stringify!($build), "::<()>(&ex);")]
             /// let slot = nursery.try_reserve().expect("room for one");
             /// assert!(nursery.try_reserve().is_none());
             /// drop(slot);
@@ -461,14 +435,9 @@ macro_rules! nursery_form {
             /// # Examples
             ///
             /// ```
-            #[doc = concat!(" use ", $ptr_path, ";")]
-            /// use std::time::Duration;
-            #[doc = concat!(" use async_executor::", stringify!($Exec), ";")]
-            #[doc = concat!(" use smol_nursery::", stringify!($Nursery), ";")]
-            ///
-            #[doc = concat!(" let ex = ", stringify!($Ptr), "::new(", stringify!($Exec), "::new());")]
+            #[doc = $crate::nursery::example_prelude!($ptr_path, "use std::time::Duration;\n", $Exec, $Ptr, concat!("use smol_nursery::", stringify!($Nursery), ";"))]
             /// futures_lite::future::block_on(ex.run(async {
-            #[doc = concat!("     let nursery = ", stringify!($Nursery), "::<()>::new(&ex);")]
+            #[doc = concat!("    let nursery = ", stringify!($Nursery), "::<()>::new(&ex);")]
             ///     nursery.start_soon(async {
             ///         async_io::Timer::after(Duration::from_millis(20)).await;
             ///         Ok(())
@@ -488,19 +457,15 @@ macro_rules! nursery_form {
             /// Returns a future that resolves once the nursery has been cancelled, for any reason
             /// (`cancel`, a failure, the deadline), at once if it already was.
             ///
-            #[doc = concat!(" The future owns what it needs; see [`", stringify!($Handle), "::cancelled`] for the form children")]
+            #[doc = concat!("The future owns what it needs; see [`", stringify!($Handle), "::cancelled`] for the form children")]
             /// use to wind down on their own.
             ///
             /// # Examples
             ///
             /// ```
-            #[doc = concat!(" use ", $ptr_path, ";")]
-            #[doc = concat!(" use async_executor::", stringify!($Exec), ";")]
-            #[doc = concat!(" use smol_nursery::", stringify!($Nursery), ";")]
-            ///
-            #[doc = concat!(" let ex = ", stringify!($Ptr), "::new(", stringify!($Exec), "::new());")]
+            #[doc = $crate::nursery::example_prelude!($ptr_path, "", $Exec, $Ptr, concat!("use smol_nursery::", stringify!($Nursery), ";"))]
             /// futures_lite::future::block_on(ex.run(async {
-            #[doc = concat!("     let nursery = ", stringify!($Nursery), "::<&str>::new(&ex);")]
+            #[doc = concat!("    let nursery = ", stringify!($Nursery), "::<&str>::new(&ex);")]
             ///     nursery.start_soon(async { Err::<(), _>("disk full") });
             ///     nursery.cancelled().await; // the failure cancelled the nursery
             ///     assert!(nursery.join().await.is_err());

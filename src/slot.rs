@@ -199,13 +199,9 @@ macro_rules! slot_form {
             /// # Examples
             ///
             /// ```
-            #[doc = concat!(" use ", $ptr_path, ";")]
-            #[doc = concat!(" use async_executor::", stringify!($Exec), ";")]
-            /// use smol_nursery::{shield, NurseryBuilder};
-            ///
-            #[doc = concat!(" let ex = ", stringify!($Ptr), "::new(", stringify!($Exec), "::new());")]
+            #[doc = $crate::nursery::example_prelude!($ptr_path, "", $Exec, $Ptr, "use smol_nursery::{shield, NurseryBuilder};")]
             /// futures_lite::future::block_on(ex.run(async {
-            #[doc = concat!("     let nursery = NurseryBuilder::new().limit(4).", stringify!($build), "::<()>(&ex);")]
+            #[doc = concat!("    let nursery = NurseryBuilder::new().limit(4).", stringify!($build), "::<()>(&ex);")]
             ///     let payment = nursery.reserve().await.start_soon(shield(async { Ok("paid") }));
             ///     nursery.join().await.unwrap();
             ///     assert_eq!(payment.await, Ok("paid"));

@@ -650,7 +650,8 @@
 //! unused). Each is checked by the named tests (in `tests/`). G1 to G15 are also checked all
 //! at once by `stress.rs::random_trees_keep_every_guarantee`, which runs random trees of
 //! children (failing, panicking, sleeping, shielded, cancelling each other, nesting nurseries,
-//! under deadlines, foreign cancels and mid-way drops) on executors run by 1, 2 and 4 threads.
+//! under deadlines, foreign cancels and mid-way drops) on executors run by 1, 2 and 4 threads,
+//! and on a local executor with `LocalNursery`.
 //! CI also runs the test suite under Miri, which reports leaked tasks and `Arc` cycles.
 //!
 //! - **G1.** When `join` returns, every child's future has been dropped:

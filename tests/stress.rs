@@ -30,7 +30,8 @@
 //!
 //! - `STRESS_SEED=<n>` runs that one seed (the failure message prints it); one seed need not
 //!   show every scenario;
-//! - `STRESS_ROUNDS=<n>` sets the rounds per thread count (default 400; 2 under Miri);
+//! - `STRESS_ROUNDS=<n>` sets the rounds per slot (1, 2, 4 threads, local; default 300, 2 under
+//!   Miri);
 //! - `STRESS_SOAK_SECS=<s>` keeps running fresh seeds for that long: the long soak.
 
 mod common;

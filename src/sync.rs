@@ -3,8 +3,9 @@
 //! every interleaving of the atomics, locks and thread-locals below.
 //!
 //! Only what the concurrency arguments of the crate rest on goes through here: the core's
-//! counters, flags and lock, the limiter, the `start` signal, admissions, and the
-//! thread-locals that note the child being polled. `Arc`, `Weak` and the global table of
+//! counters, flags, lock and events, the limiter and its grants, the `start` signal,
+//! admissions, a nursery's errors, and the thread-locals that note the child being polled
+//! and the limiter being admitted for. `Arc`, `Weak` and the global table of
 //! live cores stay `std`'s (loom has no `Weak`; the table is only read and written under its
 //! own lock, with no yield point inside).
 

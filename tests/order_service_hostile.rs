@@ -254,6 +254,7 @@ fn an_overlong_line_is_refused_without_being_buffered() {
     assert!(rest.is_empty(), "the connection is closed after the error");
     let written = writing.join().unwrap();
     let after = server.rss_kib();
+    println!("a {written}-byte line without a newline: server RSS {before} KiB before, {after} KiB after");
     assert!(
         after < before + 4 * 1024,
         "the server grew from {before} KiB to {after} KiB on a {written}-byte line"
@@ -390,6 +391,7 @@ fn beyond_the_connection_limit_a_flood_waits_in_the_backlog() {
     let asked = Instant::now();
     assert_eq!(server.ask(b"fifth 1\n"), "paid fifth");
     let waited = asked.elapsed();
+    println!("beyond --max-connections 4: the fifth client's order was answered after {waited:?}");
     assert!(
         waited >= Duration::from_millis(500),
         "served after {waited:?}, before any place was free"
@@ -429,6 +431,7 @@ fn sigterm_with_orders_in_flight_exits_0_and_keeps_every_acknowledged_order() {
     let stopping = Instant::now();
     let (status, _) = server.stop();
     let shutdown = stopping.elapsed();
+    println!("SIGTERM with 8 clients mid-order: the server exited after {shutdown:?}");
     assert!(status.success(), "{status}");
     assert!(
         shutdown < Duration::from_secs(3),
@@ -447,4 +450,24 @@ fn sigterm_with_orders_in_flight_exits_0_and_keeps_every_acknowledged_order() {
     }
     assert!(acked > 0);
     let _ = std::fs::remove_file(&path);
+}
+
+#[test]
+fn bad_flags_are_refused_at_start_with_exit_2() {
+    for args in [
+        &["--max-connections", "0"][..],
+        &["--idle-ms", "0"],
+        &["--grace-ms", "soon"],
+        &["--clients", "-3"],
+        &["--crash"],
+        &["--no-such-flag"],
+    ] {
+        let output = Command::new(common::example_binary("order_service"))
+            .args(args)
+            .output()
+            .expect("run the server");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(2), "{args:?}: {stderr}");
+        assert!(!stderr.is_empty(), "{args:?} was refused without a message");
+    }
 }

@@ -13,8 +13,9 @@
 //! - [`Spawner::Admit`]: a child waiting, unspawned, for room under a limit is boxed; the box
 //!   is `Send` on `ExecutorRef`, which keeps a `Nursery` `Send` and `Sync`.
 //!
-//! The public types of each form are generated from one template (see `forms.rs`), so their
-//! signatures show plain bounds (`C::Future: Send + 'ex` on `Nursery`, `C::Future: 'ex` on
+//! The public types of each form are generated from one template each (`nursery_form!` in
+//! `nursery.rs`, `handle_form!`, `slot_form!`, `scope_form!`, `builder_form!`, and
+//! `executor_kind!` below), so their signatures show plain bounds (`C::Future: Send + 'ex` on `Nursery`, `C::Future: 'ex` on
 //! `LocalNursery`) and never this module's traits.
 
 use std::future::Future;

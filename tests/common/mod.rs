@@ -186,22 +186,23 @@ where
     run(1, make)
 }
 
-/// The path of an example's binary, built by `cargo test` (or built here when only the test
-/// that needs it runs).
+/// The path of an example's binary, built (or brought up to date) here: `cargo test --test
+/// <name>` does not build examples, and a stale binary would test old code.
 pub fn example_binary(name: &str) -> std::path::PathBuf {
     let deps = std::env::current_exe()
         .unwrap()
         .parent()
         .unwrap()
         .to_path_buf();
-    let binary = deps.parent().unwrap().join("examples").join(name);
-    if !binary.exists() {
-        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-        let status = std::process::Command::new(cargo)
-            .args(["build", "--example", name])
-            .status()
-            .expect("run cargo build");
-        assert!(status.success(), "cargo build --example {name} failed");
+    let profile_dir = deps.parent().unwrap();
+    let release = profile_dir.file_name().is_some_and(|dir| dir == "release");
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let mut build = std::process::Command::new(cargo);
+    build.args(["build", "--quiet", "--example", name]);
+    if release {
+        build.arg("--release");
     }
-    binary
+    let status = build.status().expect("run cargo build");
+    assert!(status.success(), "cargo build --example {name} failed");
+    profile_dir.join("examples").join(name)
 }

@@ -793,7 +793,9 @@
 //!   `local.rs::children_hold_rc_and_refcell_across_awaits`,
 //!   `local.rs::start_and_scope_carry_non_send_values`; a cancelled local child's panicking
 //!   destructor is that child's panic, not an abort:
-//!   `local.rs::a_panicking_destructor_of_a_cancelled_child_is_the_childs_panic`.
+//!   `local.rs::a_panicking_destructor_of_a_cancelled_child_is_the_childs_panic`. Trees may
+//!   mix the forms: `local.rs::a_send_nursery_inside_a_local_child_links_to_the_local_parent`,
+//!   `local.rs::a_send_nursery_dropped_in_a_local_child_is_adopted_by_the_local_parent`.
 //! - **G35.** The core's races are model-checked with loom (`src/loom.rs`, every interleaving
 //!   up to 4 preemptions): a start racing `join`'s close, a cancellation racing a child's
 //!   first `Pending`, the last `finish`es racing `join`'s listener, `TaskHandle::cancel`

@@ -250,3 +250,33 @@ fn a_limited_local_nursery_admits_queued_children_in_order() {
         }
     });
 }
+
+#[test]
+fn a_send_nursery_dropped_in_a_local_child_is_adopted_by_the_local_parent() {
+    run_local(|lex| async move {
+        let ex = Arc::new(Executor::new());
+        let paid = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let (started_tx, started) = async_channel::bounded::<()>(1);
+        let outer = LocalNursery::<()>::new(&lex);
+        let (inner_ex, flag) = (ex.clone(), paid.clone());
+        outer.start_soon(async move {
+            let inner = Nursery::<()>::new(&inner_ex);
+            inner.start_soon(shield(async move {
+                started_tx.send(()).await.unwrap();
+                // Long after its nursery is dropped and the local parent's child has ended.
+                common::sleep(50).await;
+                flag.store(true, std::sync::atomic::Ordering::SeqCst);
+                Ok(())
+            }));
+            started.recv().await.unwrap();
+            drop(inner); // its running shielded child is adopted by `outer`
+            Ok(())
+        });
+        // This thread runs both executors: the local one (around this future) and `ex`.
+        ex.run(outer.join()).await.unwrap();
+        assert!(
+            paid.load(std::sync::atomic::Ordering::SeqCst),
+            "the local join returned before the adopted child finished"
+        );
+    });
+}

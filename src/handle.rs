@@ -8,7 +8,8 @@ use crate::slot::{Reserve, Slot};
 
 /// The public handle of one form of nursery: `$Handle`, whose reservations are `$Slot` and
 /// `$Reserve`, on the executor kind `$Executor`, with the bounds `$($Send)*` on children.
-/// The docs come from the invocation.
+/// The type's docs come from the invocation; the methods' docs are written here, once, for
+/// both forms.
 macro_rules! handle_form {
     (
         $(#[$doc:meta])*

@@ -3,8 +3,9 @@
 //!
 //! Each is made by the same template as its `Send` counterpart (`nursery_form!`,
 //! `handle_form!`, `slot_form!`, `scope_form!`), on the executor kind [`LocalExecutorRef`]
-//! and without the `Send` bounds; only the docs below are their own. Every method means what
-//! it means on the `Send` form, whose docs say it at length.
+//! and without the `Send` bounds. The methods' docs are the templates' own, shared with the
+//! `Send` form (their examples use this form's names); only the type-level docs below, and
+//! `LocalNursery::new`'s, are written here.
 
 use crate::executor::{IntoLocalExecutor, LocalExecutorRef};
 use crate::handle::handle_form;

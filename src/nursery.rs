@@ -34,7 +34,9 @@ pub(crate) use example_prelude;
 
 /// The public nursery of one form: `$Nursery` on the executor kind `$Executor` (made from
 /// `impl $Into`), whose handle is `$Handle` and whose slots are `$Slot`, with the bounds
-/// `$($Send)*` on children. The docs come from the invocation.
+/// `$($Send)*` on children. The type's and `new`'s docs come from the invocation; the
+/// other methods' docs are written here, once, for both forms (`docs [...]` names what their
+/// examples use).
 macro_rules! nursery_form {
     (
         $(#[$doc:meta])*

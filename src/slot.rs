@@ -175,8 +175,8 @@ impl<E, X: Spawner> Drop for Reserving<'_, E, X> {
 }
 
 /// The public `Slot` and `Reserve` of one form of nursery: `$Slot` and `$Reserve` on the
-/// executor kind `$Executor`, with the bounds `$($Send)*` on children. The docs come from the
-/// invocation.
+/// executor kind `$Executor`, with the bounds `$($Send)*` on children. The types' docs come
+/// from the invocation; `start_soon`'s are written here, once, for both forms.
 macro_rules! slot_form {
     (
         $(#[$slot_doc:meta])*

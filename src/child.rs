@@ -12,18 +12,8 @@ use crate::core::{drop_quietly, Panic};
 use crate::error::TaskError;
 use crate::executor::Spawner;
 use crate::registry::{Id, Key, Site};
-use crate::shared::Shared;
+use crate::shared::{End, Shared};
 use crate::task::Output;
-
-/// How a child ended, as far as anyone but its handle cares.
-pub(crate) struct End<E> {
-    /// The `Err` the child returned.
-    pub(crate) error: Option<E>,
-    /// The child's panic, or its destructor's.
-    pub(crate) panic: Option<Panic>,
-    /// The child was cancelled (its future dropped before it returned).
-    pub(crate) cancelled: bool,
-}
 
 /// Who hears of a child's end first: the task awaiting `start`, while the child has not said
 /// it is ready. Whatever the starter does not take goes to the nursery.
@@ -171,7 +161,7 @@ where
             None => return Poll::Pending,
         };
         // Nurseries created during this poll have this nursery as their parent.
-        let polled = crate::tree::enter(core, *this.id, || {
+        let polled = crate::core::enter(core, *this.id, || {
             catch_unwind(AssertUnwindSafe(|| future.poll(cx)))
         });
         let outcome = match polled {
@@ -283,17 +273,5 @@ fn report<E, S: Starter<E>, X: Spawner>(shared: &Shared<E, X>, starter: &S, end:
     }
     if let Some(end) = starter.take_end(end) {
         shared.fail(end);
-    }
-}
-
-impl<E> End<E> {
-    /// A child that returned `Ok`.
-    #[inline]
-    fn new() -> Self {
-        End {
-            error: None,
-            panic: None,
-            cancelled: false,
-        }
     }
 }

@@ -303,7 +303,7 @@ macro_rules! handle_form {
             /// }));
             /// ```
             pub fn cancel(&self) {
-                self.shared.core.cancel($crate::core::CancelReason::Explicit);
+                self.shared.core.cancel($crate::CancelCause::Explicit);
             }
 
             /// Returns `true` if the nursery has been cancelled.

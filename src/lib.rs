@@ -852,7 +852,6 @@ mod spawn;
 mod start;
 mod sync;
 mod task;
-mod tree;
 
 pub use crate::builder::NurseryBuilder;
 pub use crate::core::Cancelled;

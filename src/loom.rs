@@ -42,8 +42,10 @@ use loom::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use loom::sync::Notify;
 use loom::thread;
 
-use crate::child::{End, Starter};
-use crate::core::{CancelReason, Core};
+use crate::child::Starter;
+use crate::shared::End;
+use crate::core::Core;
+use crate::snapshot::CancelCause;
 use crate::limit::{Grant, Limiter};
 use crate::registry::{Id, Key, Site};
 
@@ -202,7 +204,7 @@ fn loom_cancel_races_a_childs_first_pending() {
         let id = core.start_owned();
         let canceller = {
             let core = core.clone();
-            thread::spawn(move || core.cancel(CancelReason::Explicit))
+            thread::spawn(move || core.cancel(CancelCause::Explicit))
         };
         let never = Work::default();
         assert!(
@@ -226,7 +228,7 @@ fn loom_cancel_leaves_a_shielded_child_alone() {
             let (core, work) = (core.clone(), work.clone());
             thread::spawn(move || run_child(&core, id, true, &work))
         };
-        core.cancel(CancelReason::Explicit);
+        core.cancel(CancelCause::Explicit);
         work.finish();
         assert!(
             !child.join().unwrap(),
@@ -396,7 +398,7 @@ fn loom_adoption_races_the_parents_close() {
     check("adoption_races_the_parents_close", || {
         let parent = Core::new(None);
         let child_of_parent = parent.start_owned();
-        let nested = crate::tree::enter(&parent, child_of_parent, || Core::new(None));
+        let nested = crate::core::enter(&parent, child_of_parent, || Core::new(None));
         let shielded = nested.start_owned();
         let running = Arc::new(AtomicBool::new(true));
 

@@ -159,7 +159,7 @@ macro_rules! nursery_form {
             /// }));
             /// ```
             pub fn cancel(&self) {
-                self.shared.core.cancel($crate::core::CancelReason::Explicit);
+                self.shared.core.cancel($crate::CancelCause::Explicit);
             }
 
             #[doc = concat!("Cancels the nursery when `duration` has passed, as [`cancel_at`](", stringify!($Nursery), "::cancel_at)")]

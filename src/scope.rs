@@ -12,7 +12,7 @@ use std::task::{Context, Poll, Waker};
 
 use pin_project_lite::pin_project;
 
-use crate::child::End;
+use crate::shared::End;
 use crate::core::drop_quietly;
 use crate::error::NurseryError;
 use crate::executor::{ExecutorRef, IntoExecutor, Spawner};
@@ -124,7 +124,7 @@ where
                 cancelled
             } else {
                 // The body is a child of its own nursery: nurseries it opens link to it.
-                let polled = crate::tree::enter(core, *this.id, || {
+                let polled = crate::core::enter(core, *this.id, || {
                     catch_unwind(AssertUnwindSafe(|| body.poll(cx)))
                 });
                 match polled {

@@ -6,8 +6,8 @@ use std::sync::Arc;
 
 use crate::sync::{Mutex, PoisonError};
 
-use crate::child::End;
-use crate::core::{drop_quietly, CancelReason, Closing, Core};
+use crate::core::{drop_quietly, Closing, Core, Panic};
+use crate::snapshot::CancelCause;
 use crate::error::NurseryError;
 use crate::executor::Spawner;
 use crate::limit::Limiter;
@@ -26,6 +26,28 @@ pub(crate) struct Shared<E, X: Spawner> {
     fail_fast: bool,
     /// The errors children returned, in order.
     errors: Mutex<Errors<E>>,
+}
+
+/// How a child ended, as far as anyone but its handle cares.
+pub(crate) struct End<E> {
+    /// The `Err` the child returned.
+    pub(crate) error: Option<E>,
+    /// The child's panic, or its destructor's.
+    pub(crate) panic: Option<Panic>,
+    /// The child was cancelled (its future dropped before it returned).
+    pub(crate) cancelled: bool,
+}
+
+impl<E> End<E> {
+    /// A child that returned `Ok`.
+    #[inline]
+    pub(crate) fn new() -> Self {
+        End {
+            error: None,
+            panic: None,
+            cancelled: false,
+        }
+    }
 }
 
 /// What a nursery's builder decided.
@@ -92,7 +114,7 @@ impl<E, X: Spawner> Shared<E, X> {
             self.core.record_panic(panic);
         }
         if failed {
-            self.core.cancel(CancelReason::Failure);
+            self.core.cancel(CancelCause::Failure);
         }
     }
 

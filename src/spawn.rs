@@ -15,7 +15,7 @@ use crate::child::{Child, Starter};
 use crate::error::NurseryClosed;
 use crate::executor::{Deferred, Spawn};
 use crate::grace::Graced;
-use crate::limit::Admission;
+use crate::task::Admission;
 use crate::registry::{Id, Site};
 use crate::shared::Shared;
 use crate::shield::IntoChild;

@@ -15,7 +15,8 @@ use std::sync::Arc;
 use crate::sync::{Mutex, MutexGuard, PoisonError};
 use std::task::{Context, Poll, Waker};
 
-use crate::child::{End, Starter};
+use crate::child::Starter;
+use crate::shared::End;
 use crate::core::drop_quietly;
 use crate::shared::Shared;
 use crate::shield::IntoChild;

@@ -16,20 +16,7 @@ use std::task::{Context, Poll, Waker};
 
 use super::{Core, Inner, CANCELLED};
 use crate::registry::{Id, Key, Site};
-
-/// Why a nursery was cancelled. The first reason is kept (trio keeps the cause apart from how
-/// the cancellation spreads to the children).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum CancelReason {
-    /// `cancel()` was called on the nursery or one of its handles.
-    Explicit,
-    /// A child returned `Err` or panicked.
-    Failure,
-    /// The deadline passed.
-    Deadline,
-    /// The nursery, or its `join` future, was dropped before `join` finished.
-    Dropped,
-}
+use crate::snapshot::CancelCause;
 
 impl Core {
     /// Tells whether the child `id` must stop before it is polled again.
@@ -105,7 +92,7 @@ impl Core {
 
     /// Cancels every non-shielded child. Does nothing if the nursery is closed or was already
     /// cancelled.
-    pub(crate) fn cancel(&self, reason: CancelReason) {
+    pub(crate) fn cancel(&self, reason: CancelCause) {
         if self.is_cancelled() || self.is_closed() {
             return;
         }
@@ -114,7 +101,7 @@ impl Core {
     }
 
     /// Cancels with the lock held, then releases it and wakes the children (invariant 4).
-    pub(super) fn cancel_locked(&self, mut inner: MutexGuard<'_, Inner>, reason: CancelReason) {
+    pub(super) fn cancel_locked(&self, mut inner: MutexGuard<'_, Inner>, reason: CancelCause) {
         if inner.cancel.is_some() || self.is_closed() {
             return;
         }

@@ -15,7 +15,8 @@ use std::time::{Duration, Instant};
 
 use async_io::Timer;
 
-use super::{CancelReason, Core, FIRED};
+use super::{Core, FIRED};
+use crate::snapshot::CancelCause;
 
 /// An armed deadline.
 pub(crate) struct Deadline {
@@ -118,7 +119,7 @@ impl Core {
         }
         // ORDERING: Release publishes `inner.fired` to `note_late_start`.
         self.flags.fetch_or(FIRED, Ordering::Release);
-        self.cancel_locked(inner, CancelReason::Deadline);
+        self.cancel_locked(inner, CancelCause::Deadline);
         drop(deadline);
     }
 }

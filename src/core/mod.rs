@@ -32,19 +32,21 @@ use std::time::Duration;
 
 use crate::error::NurseryClosed;
 use crate::registry::{Id, Key, Registry};
+use crate::snapshot::CancelCause;
 use crate::sync::{
     fence, AtomicBool, AtomicU32, AtomicU64, AtomicUsize, Event, EventListener, Mutex, MutexGuard,
     Ordering, PoisonError,
 };
-use crate::tree::Parent;
+use tree::Parent;
 
 mod adopt;
 mod cancel;
 mod deadline;
 mod snapshot;
+mod tree;
 
-pub(crate) use cancel::CancelReason;
 pub use cancel::Cancelled;
+pub(crate) use tree::enter;
 use deadline::Deadline;
 
 /// A panic payload, as `catch_unwind` returns it.
@@ -114,7 +116,7 @@ struct Inner {
     /// The pending children and the handle cancellations.
     registry: Registry,
     /// Why the nursery was cancelled, if it was (invariant 3).
-    cancel: Option<CancelReason>,
+    cancel: Option<CancelCause>,
     /// When it was cancelled: graced children count their grace from then.
     cancelled_at: Option<std::time::Instant>,
     /// The armed deadline, if any. Dropped when it fires or when the nursery closes.
@@ -139,7 +141,7 @@ struct Inner {
 impl Core {
     /// Creates the core of an open, empty nursery.
     pub(crate) fn new(limit: Option<usize>) -> Arc<Core> {
-        let parent = crate::tree::current();
+        let parent = tree::current();
         let timed = parent
             .as_ref()
             .is_some_and(|parent| parent.core.timed.load(Ordering::Relaxed));
@@ -168,7 +170,7 @@ impl Core {
                 adopter: None,
             }),
         });
-        crate::tree::add(&core);
+        tree::add(&core);
         if let Some(parent) = &core.parent {
             parent.core.add_nested(&core, Some(parent.child));
         }
@@ -227,7 +229,7 @@ impl Core {
     }
 
     /// Why the nursery was cancelled, if it was.
-    pub(crate) fn cancel_reason(&self) -> Option<CancelReason> {
+    pub(crate) fn cancel_reason(&self) -> Option<CancelCause> {
         self.lock().cancel
     }
 
@@ -408,7 +410,7 @@ impl Core {
     /// The nursery was dropped before `join` finished: cancel the non-shielded children, close
     /// it, and drop what nobody will ever read.
     pub(crate) fn abandon(&self) {
-        self.cancel(CancelReason::Dropped);
+        self.cancel(CancelCause::Dropped);
         let (deadline, panic) = {
             let mut inner = self.lock();
             // ORDERING: Release, read with Acquire by `finish` and by descendants looking
@@ -447,7 +449,7 @@ impl Core {
 
 impl Drop for Core {
     fn drop(&mut self) {
-        crate::tree::remove(self);
+        tree::remove(self);
     }
 }
 

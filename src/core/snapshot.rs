@@ -4,9 +4,9 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use super::{CancelReason, Core};
+use super::Core;
 use crate::clock;
-use crate::snapshot::{CancelCause, ChildSnapshot, Snapshot};
+use crate::snapshot::{ChildSnapshot, Snapshot};
 
 impl Core {
     /// The state of this nursery and of the nurseries opened inside its children, recursively.
@@ -40,12 +40,7 @@ impl Core {
         };
         let joined = self.is_joined();
         let mut snapshot = Snapshot {
-            cancelled: cancelled.map(|reason| match reason {
-                CancelReason::Explicit => CancelCause::Explicit,
-                CancelReason::Failure => CancelCause::Failure,
-                CancelReason::Deadline => CancelCause::Deadline,
-                CancelReason::Dropped => CancelCause::Dropped,
-            }),
+            cancelled: cancelled,
             deadline: deadline.map(|at| at.saturating_duration_since(Instant::now())),
             limit: self.limit,
             joined,

@@ -24,7 +24,7 @@ use std::sync::Arc;
 
 use async_executor::Task;
 
-use crate::limit::Admission;
+use crate::task::Admission;
 use crate::task::Output;
 
 /// A kind of executor reference: what a nursery of that kind holds to spawn its children.

@@ -14,7 +14,7 @@ use std::sync::{Arc, Mutex, PoisonError, Weak};
 
 use crate::sync::thread_locals;
 
-use crate::core::Core;
+use super::Core;
 use crate::registry::Id;
 
 thread_locals! {

@@ -2,12 +2,12 @@
 
 use std::future::Future;
 use std::num::NonZeroUsize;
+use std::panic::Location;
 
 use crate::executor::{IntoExecutor, IntoLocalExecutor};
-use crate::handle::NurseryHandle;
-use crate::local::{LocalNursery, LocalNurseryHandle, LocalScope};
-use crate::nursery::Nursery;
-use crate::scope::Scope;
+use crate::handle::{LocalNurseryHandle, NurseryHandle};
+use crate::nursery::{LocalNursery, Nursery};
+use crate::scope::{LocalScope, Scope};
 use crate::shared::Policy;
 
 /// Builds a [`Nursery`] (or a [`scope`](crate::scope)) with policies: a concurrency limit, and
@@ -153,42 +153,7 @@ impl NurseryBuilder {
         self.policy.fail_fast = fail_fast;
         self
     }
-}
 
-/// The two methods of one form: `$build`, which builds a `$Nursery` on `impl $Into`, and
-/// `$scope`, which opens a `$Scope` whose body gets a `$Handle`. Docs come from the invocation.
-macro_rules! builder_form {
-    (
-        $(#[$build_doc:meta])*
-        pub fn $build:ident -> $Nursery:ident from $Into:ident;
-        $(#[$scope_doc:meta])*
-        pub fn $scope:ident -> $Scope:ident with $Handle:ident;
-    ) => {
-        impl NurseryBuilder {
-            $(#[$build_doc])*
-            pub fn $build<'ex, E>(self, executor: impl $Into<'ex>) -> $Nursery<'ex, E> {
-                $Nursery::with_policy(executor, self.policy)
-            }
-
-            $(#[$scope_doc])*
-            #[track_caller]
-            pub fn $scope<'ex, E, T, F, Fut>(
-                self,
-                executor: impl $Into<'ex>,
-                body: F,
-            ) -> $Scope<'ex, E, T, Fut>
-            where
-                F: FnOnce($Handle<'ex, E>) -> Fut,
-                Fut: Future<Output = Result<T, E>>,
-            {
-                let location = std::panic::Location::caller();
-                $Scope::new(executor.into_executor(), self.policy, body, location)
-            }
-        }
-    };
-}
-
-builder_form! {
     /// Builds the nursery on `executor`, as [`Nursery::new`] does.
     ///
     /// # Examples
@@ -201,7 +166,43 @@ builder_form! {
     /// let nursery: Nursery<'static, std::io::Error> = NurseryBuilder::new().limit(8).build(&EX);
     /// # drop(nursery);
     /// ```
-    pub fn build -> Nursery from IntoExecutor;
+    pub fn build<'ex, E>(self, executor: impl IntoExecutor<'ex>) -> Nursery<'ex, E> {
+        Nursery::with_policy(executor.into_executor(), self.policy)
+    }
+
+    /// Builds a [`LocalNursery`] on `executor`, as [`LocalNursery::new`] does.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::rc::Rc;
+    /// use async_executor::LocalExecutor;
+    /// use smol_nursery::NurseryBuilder;
+    ///
+    /// let ex = Rc::new(LocalExecutor::new());
+    /// futures_lite::future::block_on(ex.run(async {
+    ///     let nursery = NurseryBuilder::new().limit(1).build_local::<()>(&ex);
+    ///     let order = Rc::new(std::cell::RefCell::new(Vec::new()));
+    ///     for i in 0..3 {
+    ///         let order = order.clone();
+    ///         nursery.start_soon(async move {
+    ///             order.borrow_mut().push(i);
+    ///             futures_lite::future::yield_now().await;
+    ///             order.borrow_mut().push(i);
+    ///             Ok(())
+    ///         });
+    ///     }
+    ///     nursery.join().await.unwrap();
+    ///     // One at a time: each child ran to its end before the next began.
+    ///     assert_eq!(*order.borrow(), [0, 0, 1, 1, 2, 2]);
+    /// }));
+    /// ```
+    pub fn build_local<'ex, E>(
+        self,
+        executor: impl IntoLocalExecutor<'ex>,
+    ) -> LocalNursery<'ex, E> {
+        Nursery::with_policy(executor.into_executor(), self.policy)
+    }
 
     /// Opens a [`scope`](crate::scope) with these policies.
     ///
@@ -231,38 +232,23 @@ builder_form! {
     ///     assert_eq!(fetched.unwrap(), 4500);
     /// }));
     /// ```
-    pub fn scope -> Scope with NurseryHandle;
-}
-
-builder_form! {
-    /// Builds a [`LocalNursery`] on `executor`, as [`LocalNursery::new`] does.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// use std::rc::Rc;
-    /// use async_executor::LocalExecutor;
-    /// use smol_nursery::NurseryBuilder;
-    ///
-    /// let ex = Rc::new(LocalExecutor::new());
-    /// futures_lite::future::block_on(ex.run(async {
-    ///     let nursery = NurseryBuilder::new().limit(1).build_local::<()>(&ex);
-    ///     let order = Rc::new(std::cell::RefCell::new(Vec::new()));
-    ///     for i in 0..3 {
-    ///         let order = order.clone();
-    ///         nursery.start_soon(async move {
-    ///             order.borrow_mut().push(i);
-    ///             futures_lite::future::yield_now().await;
-    ///             order.borrow_mut().push(i);
-    ///             Ok(())
-    ///         });
-    ///     }
-    ///     nursery.join().await.unwrap();
-    ///     // One at a time: each child ran to its end before the next began.
-    ///     assert_eq!(*order.borrow(), [0, 0, 1, 1, 2, 2]);
-    /// }));
-    /// ```
-    pub fn build_local -> LocalNursery from IntoLocalExecutor;
+    #[track_caller]
+    pub fn scope<'ex, E, T, F, Fut>(
+        self,
+        executor: impl IntoExecutor<'ex>,
+        body: F,
+    ) -> Scope<'ex, E, T, Fut>
+    where
+        F: FnOnce(NurseryHandle<'ex, E>) -> Fut,
+        Fut: Future<Output = Result<T, E>>,
+    {
+        Scope::new(
+            executor.into_executor(),
+            self.policy,
+            body,
+            Location::caller(),
+        )
+    }
 
     /// Opens a [`local_scope`](crate::local_scope) with these policies.
     ///
@@ -287,5 +273,21 @@ builder_form! {
     ///     assert_eq!(result.unwrap_err().errors(), ["one failed"]);
     /// }));
     /// ```
-    pub fn local_scope -> LocalScope with LocalNurseryHandle;
+    #[track_caller]
+    pub fn local_scope<'ex, E, T, F, Fut>(
+        self,
+        executor: impl IntoLocalExecutor<'ex>,
+        body: F,
+    ) -> LocalScope<'ex, E, T, Fut>
+    where
+        F: FnOnce(LocalNurseryHandle<'ex, E>) -> Fut,
+        Fut: Future<Output = Result<T, E>>,
+    {
+        Scope::new(
+            executor.into_executor(),
+            self.policy,
+            body,
+            Location::caller(),
+        )
+    }
 }

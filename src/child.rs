@@ -10,7 +10,7 @@ use pin_project_lite::pin_project;
 
 use crate::core::{drop_quietly, Panic};
 use crate::error::TaskError;
-use crate::executor::Spawner;
+use crate::executor::ExecutorKind;
 use crate::registry::{Id, Key, Site};
 use crate::shared::{End, Shared};
 use crate::task::Output;
@@ -63,7 +63,7 @@ pin_project! {
     pub(crate) struct Child<F, E, S, X>
     where
         S: Starter<E>,
-        X: Spawner,
+        X: ExecutorKind,
     {
         // The child's future; `None` once it has been dropped.
         #[pin]
@@ -91,7 +91,7 @@ pin_project! {
     impl<F, E, S, X> PinnedDrop for Child<F, E, S, X>
     where
         S: Starter<E>,
-        X: Spawner,
+        X: ExecutorKind,
     {
         fn drop(this: Pin<&mut Self>) {
             let this = this.project();
@@ -111,7 +111,7 @@ pin_project! {
     }
 }
 
-impl<F, E, S: Starter<E>, X: Spawner> Child<F, E, S, X> {
+impl<F, E, S: Starter<E>, X: ExecutorKind> Child<F, E, S, X> {
     /// Wraps the child `id`, already counted as started.
     pub(crate) fn new(
         future: F,
@@ -141,7 +141,7 @@ impl<F, T, E, S, X> Future for Child<F, E, S, X>
 where
     F: Future<Output = Result<T, E>>,
     S: Starter<E>,
-    X: Spawner,
+    X: ExecutorKind,
 {
     type Output = Output<T>;
 
@@ -191,7 +191,7 @@ where
 fn end<F, T, E, S, X>(mut this: ChildProj<'_, F, E, S, X>, outcome: Outcome<T, E>) -> Output<T>
 where
     S: Starter<E>,
-    X: Spawner,
+    X: ExecutorKind,
 {
     let drop_panic = {
         let mut future = this.future.as_mut();
@@ -251,7 +251,7 @@ fn finish_quietly<F, T, E, S, X>(
 ) -> Output<T>
 where
     S: Starter<E>,
-    X: Spawner,
+    X: ExecutorKind,
 {
     *this.finished = true;
     this.shared
@@ -266,7 +266,7 @@ where
 
 /// Hands a child's end to its starter, or else to the nursery.
 #[inline]
-fn report<E, S: Starter<E>, X: Spawner>(shared: &Shared<E, X>, starter: &S, end: End<E>) {
+fn report<E, S: Starter<E>, X: ExecutorKind>(shared: &Shared<E, X>, starter: &S, end: End<E>) {
     if !S::WATCHES && end.error.is_none() && end.panic.is_none() {
         // An ordinary child that returned or was cancelled: nobody needs to hear of it.
         return;

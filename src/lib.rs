@@ -838,7 +838,6 @@ mod executor;
 mod grace;
 mod handle;
 mod limit;
-mod local;
 #[cfg(all(test, smol_nursery_loom))]
 mod loom;
 mod nursery;
@@ -856,15 +855,14 @@ mod task;
 pub use crate::builder::NurseryBuilder;
 pub use crate::core::Cancelled;
 pub use crate::error::{NurseryClosed, NurseryError, TaskError};
-pub use crate::executor::{ExecutorRef, IntoExecutor, IntoLocalExecutor, LocalExecutorRef};
-pub use crate::handle::NurseryHandle;
-pub use crate::local::{
-    local_scope, LocalNursery, LocalNurseryHandle, LocalReserve, LocalScope, LocalSlot,
+pub use crate::executor::{
+    ExecutorKind, ExecutorRef, IntoExecutor, IntoLocalExecutor, LocalExecutorRef,
 };
-pub use crate::nursery::Nursery;
-pub use crate::scope::{scope, Scope};
+pub use crate::handle::{LocalNurseryHandle, NurseryHandle};
+pub use crate::nursery::{LocalNursery, Nursery};
+pub use crate::scope::{local_scope, scope, LocalScope, Scope};
 pub use crate::shield::{shield, IntoChild, Shielded};
-pub use crate::slot::{Reserve, Slot};
+pub use crate::slot::{LocalReserve, LocalSlot, Reserve, Slot};
 pub use crate::snapshot::{CancelCause, ChildSnapshot, Snapshot};
 pub use crate::start::{Ready, Start, StartError};
 pub use crate::task::TaskHandle;

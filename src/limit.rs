@@ -28,7 +28,7 @@ use crate::sync::{thread_locals, Mutex, MutexGuard, PoisonError};
 
 /// The admission state of a nursery with a limit.
 ///
-/// `A` is a queued child (`Spawner::Admit`): called, it admits the child (spawns it, holding
+/// `A` is a queued child (`ExecutorKind::Admit`): called, it admits the child (spawns it, holding
 /// the permit it was handed) and returns `false` if the executor was gone and the child was
 /// dropped instead.
 pub(crate) struct Limiter<A> {

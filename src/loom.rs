@@ -43,11 +43,11 @@ use loom::sync::Notify;
 use loom::thread;
 
 use crate::child::Starter;
-use crate::shared::End;
 use crate::core::Core;
-use crate::snapshot::CancelCause;
 use crate::limit::{Grant, Limiter};
 use crate::registry::{Id, Key, Site};
+use crate::shared::End;
+use crate::snapshot::CancelCause;
 
 /// Runs `model` under loom and prints how many interleavings it explored.
 fn check(name: &str, model: impl Fn() + Sync + Send + 'static) {

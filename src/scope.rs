@@ -1,10 +1,11 @@
 //! `scope`: a nursery whose body is its first child, polled in the caller's task.
 //!
-//! [`Body`] does the work for any executor kind; the template `scope_form!` makes the public
-//! function and future of one form ([`scope`] and [`Scope`] here, `local_scope` and
-//! `LocalScope` in `local.rs`).
+//! [`Body`] does the work; [`Scope`] is the public future of both forms, made by [`scope`] and
+//! [`local_scope`] (and the builder's methods of the same names).
 
+use std::fmt;
 use std::future::Future;
+use std::marker::PhantomData;
 use std::panic::{catch_unwind, AssertUnwindSafe, Location};
 use std::pin::Pin;
 use std::sync::Arc;
@@ -12,18 +13,20 @@ use std::task::{Context, Poll, Waker};
 
 use pin_project_lite::pin_project;
 
-use crate::shared::End;
 use crate::core::drop_quietly;
 use crate::error::NurseryError;
-use crate::executor::{ExecutorRef, IntoExecutor, Spawner};
-use crate::handle::NurseryHandle;
+use crate::executor::{
+    ExecutorKind, ExecutorRef, IntoExecutor, IntoLocalExecutor, LocalExecutorRef,
+};
+use crate::handle::{LocalNurseryHandle, NurseryHandle};
 use crate::registry::{Id, Key, Site};
-use crate::shared::Shared;
+use crate::shared::End;
+use crate::shared::{Policy, Shared};
 use crate::sync::EventListener;
 
 pin_project! {
     /// A scope's body and nursery, for any executor kind: what the public `Scope` futures run.
-    pub(crate) struct Body<E, T, Fut, X: Spawner> {
+    pub(crate) struct Body<E, T, Fut, X: ExecutorKind> {
         // The body's future; `None` once it returned or was dropped.
         #[pin]
         body: Option<Fut>,
@@ -47,7 +50,7 @@ pin_project! {
         listener: Option<EventListener>,
     }
 
-    impl<'ex, E, T, Fut, X: Spawner> PinnedDrop for Body<E, T, Fut, X> {
+    impl<'ex, E, T, Fut, X: ExecutorKind> PinnedDrop for Body<E, T, Fut, X> {
         fn drop(this: Pin<&mut Self>) {
             let this = this.project();
             let Some(nursery) = this.nursery.take() else {
@@ -67,7 +70,7 @@ pin_project! {
     }
 }
 
-impl<E, T, Fut, X: Spawner> Body<E, T, Fut, X>
+impl<E, T, Fut, X: ExecutorKind> Body<E, T, Fut, X>
 where
     Fut: Future<Output = Result<T, E>>,
 {
@@ -98,7 +101,7 @@ where
     }
 }
 
-impl<E, T, Fut, X: Spawner> Body<E, T, Fut, X>
+impl<E, T, Fut, X: ExecutorKind> Body<E, T, Fut, X>
 where
     Fut: Future<Output = Result<T, E>>,
 {
@@ -190,7 +193,7 @@ where
     }
 }
 
-impl<E, T, Fut, X: Spawner> Body<E, T, Fut, X> {
+impl<E, T, Fut, X: ExecutorKind> Body<E, T, Fut, X> {
     /// For `Debug`: the nursery, and whether the body still runs.
     pub(crate) fn fmt_fields(&self, f: &mut std::fmt::DebugStruct<'_, '_>) {
         f.field("nursery", &self.nursery)
@@ -198,154 +201,144 @@ impl<E, T, Fut, X: Spawner> Body<E, T, Fut, X> {
     }
 }
 
-/// The public scope function and future of one form: `$scope` and `$Scope` on the executor
-/// kind `$Executor` (made from `impl $Into`), whose body gets a `$Handle`. The docs come from
-/// the invocation.
-macro_rules! scope_form {
-    (
-        $(#[$fn_doc:meta])*
-        pub fn $scope:ident on $Executor:ident from $Into:ident, handle $Handle:ident;
-        $(#[$doc:meta])*
-        pub struct $Scope:ident;
-    ) => {
-        $(#[$fn_doc])*
-        #[track_caller]
-        pub fn $scope<'ex, E, T, F, Fut>(
-            executor: impl $Into<'ex>,
-            body: F,
-        ) -> $Scope<'ex, E, T, Fut>
-        where
-            F: FnOnce($Handle<'ex, E>) -> Fut,
-            Fut: std::future::Future<Output = Result<T, E>>,
-        {
-            let executor = executor.into_executor();
-            $Scope::new(executor, Default::default(), body, std::panic::Location::caller())
-        }
-
-        pin_project_lite::pin_project! {
-            $(#[$doc])*
-            #[must_use = "a scope does nothing unless awaited; dropping it cancels its children"]
-            pub struct $Scope<'ex, E, T, Fut> {
-                // The body and the nursery.
-                #[pin]
-                inner: $crate::scope::Body<E, T, Fut, $Executor<'ex>>,
-            }
-        }
-
-        impl<'ex, E, T, Fut> $Scope<'ex, E, T, Fut>
-        where
-            Fut: std::future::Future<Output = Result<T, E>>,
-        {
-            /// Opens the nursery, counts the body as its first child and calls it.
-            pub(crate) fn new<F>(
-                executor: $Executor<'ex>,
-                policy: $crate::shared::Policy,
-                body: F,
-                location: &'static std::panic::Location<'static>,
-            ) -> Self
-            where
-                F: FnOnce($Handle<'ex, E>) -> Fut,
-            {
-                let nursery = std::sync::Arc::new($crate::shared::Shared::new(executor, policy));
-                let body = |shared| body($Handle::new(shared));
-                $Scope {
-                    inner: $crate::scope::Body::new(nursery, body, location),
-                }
-            }
-        }
-
-        impl<E, T, Fut> std::future::Future for $Scope<'_, E, T, Fut>
-        where
-            Fut: std::future::Future<Output = Result<T, E>>,
-        {
-            type Output = Result<T, $crate::NurseryError<E>>;
-
-            fn poll(
-                self: std::pin::Pin<&mut Self>,
-                cx: &mut std::task::Context<'_>,
-            ) -> std::task::Poll<Self::Output> {
-                self.project().inner.poll(cx)
-            }
-        }
-
-        impl<E, T, Fut> std::fmt::Debug for $Scope<'_, E, T, Fut> {
-            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                let mut debug = f.debug_struct(stringify!($Scope));
-                self.inner.fmt_fields(&mut debug);
-                debug.finish()
-            }
-        }
-    };
+/// Opens a nursery, runs `body` in it as its first child, and waits for the body and every
+/// child it started.
+///
+/// `body` is called at once with a [`NurseryHandle`] of the new nursery; the future it returns
+/// is polled inside the task that awaits `scope` (never spawned), so it may borrow anything
+/// the caller can. The children it starts run on `executor` and are `'ex`, as with
+/// [`Nursery::new`](crate::Nursery::new).
+///
+/// The body is a non-shielded child: when the nursery is cancelled before the body returns (a
+/// child failed, the deadline passed, `cancel()` was called from anywhere), the body's future
+/// is dropped at its next await point. It counts in `len()` and for deadlines.
+///
+/// The result, in order of precedence:
+/// 1. if the body or a child panicked, the first panic is resumed once every child finished;
+/// 2. if an error was recorded (the body's own `Err` is recorded in order with the children's,
+///    and cancels them) or the deadline cut work short, `Err(NurseryError)` with every error;
+/// 3. if the body was cancelled by `cancel()` with no error,
+///    `Err(e)` with [`e.is_cancelled()`](NurseryError::is_cancelled);
+/// 4. otherwise `Ok` with the body's value: a body that returned keeps its value, even if it
+///    called `cancel()` right before returning.
+///
+/// After the scope has returned, the handle the body got is closed.
+///
+/// **When to use `scope`, when `Nursery` + `join`**: `scope` when the code that starts the
+/// children must stop with them (a loop that feeds children and must end when one fails);
+/// `Nursery` when the owner must go on by itself until it chooses to `join` (a server's accept
+/// loop that outlives its connections' failures is a child, not an owner).
+///
+/// # Panics
+///
+/// Resumes the first panic of the body or of a child, once every child has finished.
+///
+/// # Cancel safety
+///
+/// Dropping the future drops the body and the nursery: every non-shielded child is cancelled,
+/// shielded ones run on, detached (as when a [`Nursery`](crate::Nursery) is dropped).
+///
+/// # Examples
+///
+/// ```
+/// use std::sync::Arc;
+/// use std::time::Duration;
+/// use async_executor::Executor;
+/// use smol_nursery::scope;
+///
+/// let ex = Arc::new(Executor::new());
+/// futures_lite::future::block_on(ex.run(async {
+///     let total = scope(&ex, |n| async move {
+///         let a = n.start_soon(async { Ok(20) }).expect("open");
+///         let b = n.start_soon(async { Ok(22) }).expect("open");
+///         Ok::<_, String>(a.await.unwrap() + b.await.unwrap())
+///     })
+///     .await;
+///     assert_eq!(total, Ok(42));
+///
+///     // A failing child cancels the body at its next await point.
+///     let failed = scope(&ex, |n| async move {
+///         n.start_soon(async { Err::<(), _>("sensor offline") }).expect("open");
+///         async_io::Timer::after(Duration::from_secs(60)).await;
+///         Ok("never")
+///     })
+///     .await;
+///     assert_eq!(failed.unwrap_err().errors(), ["sensor offline"]);
+/// }));
+/// ```
+#[track_caller]
+pub fn scope<'ex, E, T, F, Fut>(executor: impl IntoExecutor<'ex>, body: F) -> Scope<'ex, E, T, Fut>
+where
+    F: FnOnce(NurseryHandle<'ex, E>) -> Fut,
+    Fut: Future<Output = Result<T, E>>,
+{
+    Scope::new(
+        executor.into_executor(),
+        Policy::default(),
+        body,
+        Location::caller(),
+    )
 }
-pub(crate) use scope_form;
 
-scope_form! {
-    /// Opens a nursery, runs `body` in it as its first child, and waits for the body and every
-    /// child it started.
-    ///
-    /// `body` is called at once with a [`NurseryHandle`] of the new nursery; the future it returns
-    /// is polled inside the task that awaits `scope` (never spawned), so it may borrow anything
-    /// the caller can. The children it starts run on `executor` and are `'ex`, as with
-    /// [`Nursery::new`](crate::Nursery::new).
-    ///
-    /// The body is a non-shielded child: when the nursery is cancelled before the body returns (a
-    /// child failed, the deadline passed, `cancel()` was called from anywhere), the body's future
-    /// is dropped at its next await point. It counts in `len()` and for deadlines.
-    ///
-    /// The result, in order of precedence:
-    /// 1. if the body or a child panicked, the first panic is resumed once every child finished;
-    /// 2. if an error was recorded (the body's own `Err` is recorded in order with the children's,
-    ///    and cancels them) or the deadline cut work short, `Err(NurseryError)` with every error;
-    /// 3. if the body was cancelled by `cancel()` with no error,
-    ///    `Err(e)` with [`e.is_cancelled()`](NurseryError::is_cancelled);
-    /// 4. otherwise `Ok` with the body's value: a body that returned keeps its value, even if it
-    ///    called `cancel()` right before returning.
-    ///
-    /// After the scope has returned, the handle the body got is closed.
-    ///
-    /// **When to use `scope`, when `Nursery` + `join`**: `scope` when the code that starts the
-    /// children must stop with them (a loop that feeds children and must end when one fails);
-    /// `Nursery` when the owner must go on by itself until it chooses to `join` (a server's accept
-    /// loop that outlives its connections' failures is a child, not an owner).
-    ///
-    /// # Panics
-    ///
-    /// Resumes the first panic of the body or of a child, once every child has finished.
-    ///
-    /// # Cancel safety
-    ///
-    /// Dropping the future drops the body and the nursery: every non-shielded child is cancelled,
-    /// shielded ones run on, detached (as when a [`Nursery`](crate::Nursery) is dropped).
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// use std::sync::Arc;
-    /// use std::time::Duration;
-    /// use async_executor::Executor;
-    /// use smol_nursery::scope;
-    ///
-    /// let ex = Arc::new(Executor::new());
-    /// futures_lite::future::block_on(ex.run(async {
-    ///     let total = scope(&ex, |n| async move {
-    ///         let a = n.start_soon(async { Ok(20) }).expect("open");
-    ///         let b = n.start_soon(async { Ok(22) }).expect("open");
-    ///         Ok::<_, String>(a.await.unwrap() + b.await.unwrap())
-    ///     })
-    ///     .await;
-    ///     assert_eq!(total, Ok(42));
-    ///
-    ///     // A failing child cancels the body at its next await point.
-    ///     let failed = scope(&ex, |n| async move {
-    ///         n.start_soon(async { Err::<(), _>("sensor offline") }).expect("open");
-    ///         async_io::Timer::after(Duration::from_secs(60)).await;
-    ///         Ok("never")
-    ///     })
-    ///     .await;
-    ///     assert_eq!(failed.unwrap_err().errors(), ["sensor offline"]);
-    /// }));
-    /// ```
-    pub fn scope on ExecutorRef from IntoExecutor, handle NurseryHandle;
+/// Opens a [`LocalNursery`], runs `body` in it as its first child, and waits for the body
+/// and every child it started: [`scope`](crate::scope) for children that need not be
+/// `Send`.
+///
+/// The result, the cancellation of the body and the panics are as for
+/// [`scope`](crate::scope).
+///
+/// # Panics
+///
+/// Resumes the first panic of the body or of a child, once every child has finished.
+///
+/// # Cancel safety
+///
+/// Dropping the future drops the body and the nursery: every non-shielded child is
+/// cancelled.
+///
+/// # Examples
+///
+/// ```
+/// use std::cell::RefCell;
+/// use std::rc::Rc;
+/// use async_executor::LocalExecutor;
+/// use smol_nursery::local_scope;
+///
+/// let ex = Rc::new(LocalExecutor::new());
+/// futures_lite::future::block_on(ex.run(async {
+///     let log = RefCell::new(Vec::new());
+///     let log_ref = &log; // the body may borrow what the caller can
+///     let joined = local_scope(&ex, |n| async move {
+///         let words = Rc::new(["structured", "concurrency"]);
+///         for word in words.iter().copied() {
+///             n.start_soon(async move { Ok::<_, ()>(word.len()) }).expect("open");
+///         }
+///         log_ref.borrow_mut().push("started");
+///         Ok(words.join(" "))
+///     })
+///     .await;
+///     assert_eq!(joined.unwrap(), "structured concurrency");
+///     assert_eq!(*log.borrow(), ["started"]);
+/// }));
+/// ```
+#[track_caller]
+pub fn local_scope<'ex, E, T, F, Fut>(
+    executor: impl IntoLocalExecutor<'ex>,
+    body: F,
+) -> LocalScope<'ex, E, T, Fut>
+where
+    F: FnOnce(LocalNurseryHandle<'ex, E>) -> Fut,
+    Fut: Future<Output = Result<T, E>>,
+{
+    Scope::new(
+        executor.into_executor(),
+        Policy::default(),
+        body,
+        Location::caller(),
+    )
+}
+
+pin_project! {
     /// The future [`scope`] returns.
     ///
     /// It is `Send` when the body's future, `T` and `E` are, so scopes nest inside children.
@@ -376,5 +369,78 @@ scope_form! {
     ///     outer.join().await.unwrap();
     /// }));
     /// ```
-    pub struct Scope;
+    #[must_use = "a scope does nothing unless awaited; dropping it cancels its children"]
+    pub struct Scope<'ex, E, T, Fut, X: ExecutorKind = ExecutorRef<'ex>> {
+        // The body and the nursery.
+        #[pin]
+        body: Body<E, T, Fut, X>,
+        // Ties the scope to the lifetime its children may borrow for, invariantly.
+        lifetime: PhantomData<fn(&'ex ()) -> &'ex ()>,
+    }
+}
+
+/// The future [`local_scope`] returns (and
+/// [`NurseryBuilder::local_scope`](crate::NurseryBuilder::local_scope)).
+///
+/// Dropping it drops the body, then the nursery.
+///
+/// # Examples
+///
+/// ```
+/// use std::rc::Rc;
+/// use async_executor::LocalExecutor;
+/// use smol_nursery::{local_scope, LocalScope};
+///
+/// let ex = Rc::new(LocalExecutor::new());
+/// futures_lite::future::block_on(ex.run(async {
+///     let scope: LocalScope<'_, (), (), _> = local_scope(&ex, |n| async move {
+///         n.cancel();
+///         futures_lite::future::pending::<Result<(), ()>>().await
+///     });
+///     let err = scope.await.unwrap_err();
+///     assert!(err.is_cancelled());
+/// }));
+/// ```
+pub type LocalScope<'ex, E, T, Fut> = Scope<'ex, E, T, Fut, LocalExecutorRef<'ex>>;
+
+impl<'ex, E, T, Fut, X: ExecutorKind> Scope<'ex, E, T, Fut, X>
+where
+    Fut: Future<Output = Result<T, E>>,
+{
+    /// Opens the nursery on `executor` with `policy` and makes the body.
+    pub(crate) fn new<F>(
+        executor: X,
+        policy: Policy,
+        body: F,
+        location: &'static Location<'static>,
+    ) -> Self
+    where
+        F: FnOnce(NurseryHandle<'ex, E, X>) -> Fut,
+    {
+        let nursery = Arc::new(Shared::new(executor, policy));
+        let body = |shared| body(NurseryHandle::new(shared));
+        Scope {
+            body: Body::new(nursery, body, location),
+            lifetime: PhantomData,
+        }
+    }
+}
+
+impl<E, T, Fut, X: ExecutorKind> Future for Scope<'_, E, T, Fut, X>
+where
+    Fut: Future<Output = Result<T, E>>,
+{
+    type Output = Result<T, NurseryError<E>>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        self.project().body.poll(cx)
+    }
+}
+
+impl<E, T, Fut, X: ExecutorKind> fmt::Debug for Scope<'_, E, T, Fut, X> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut debug = f.debug_struct("Scope");
+        self.body.fmt_fields(&mut debug);
+        debug.finish()
+    }
 }

@@ -7,14 +7,15 @@ use std::sync::Arc;
 use crate::sync::{Mutex, PoisonError};
 
 use crate::core::{drop_quietly, Closing, Core, Panic};
-use crate::snapshot::CancelCause;
-use crate::error::NurseryError;
-use crate::executor::Spawner;
+use crate::error::{NurseryClosed, NurseryError};
+use crate::executor::ExecutorKind;
 use crate::limit::Limiter;
+use crate::registry::Id;
+use crate::snapshot::CancelCause;
 
 /// What the nursery, its handles and its children's wrappers share. `X` is the executor kind
 /// (`ExecutorRef` or `LocalExecutorRef`).
-pub(crate) struct Shared<E, X: Spawner> {
+pub(crate) struct Shared<E, X: ExecutorKind> {
     /// Everything that does not depend on `E`; `TaskHandle`s hold it too.
     pub(crate) core: Arc<Core>,
     /// Where children are spawned.
@@ -50,6 +51,16 @@ impl<E> End<E> {
     }
 }
 
+/// Who starts a child or reserves room for one.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Caller {
+    /// The nursery's owner (the `Nursery`, or a scope for its body), which cannot race with
+    /// closing: only `join` and `Drop` close the nursery, and both consume the owner.
+    Owner,
+    /// A handle, which finds the nursery closed once `join` returned or it was dropped.
+    Handle,
+}
+
 /// What a nursery's builder decided.
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct Policy {
@@ -76,7 +87,7 @@ struct Errors<E> {
     taken: bool,
 }
 
-impl<E, X: Spawner> Shared<E, X> {
+impl<E, X: ExecutorKind> Shared<E, X> {
     /// Creates the state of an open, empty nursery.
     pub(crate) fn new(executor: X, policy: Policy) -> Self {
         Shared {
@@ -134,6 +145,14 @@ impl<E, X: Spawner> Shared<E, X> {
         }
     }
 
+    /// Counts a new child, unless a handle finds the nursery closed.
+    pub(crate) fn count_child(&self, caller: Caller) -> Result<Id, NurseryClosed> {
+        match caller {
+            Caller::Owner => Ok(self.core.start_owned()),
+            Caller::Handle => self.core.start_shared(),
+        }
+    }
+
     /// Gives a finished child's permit back, under a limit.
     #[inline]
     pub(crate) fn release_permit(&self) {
@@ -184,7 +203,7 @@ impl<E, X: Spawner> Shared<E, X> {
     }
 }
 
-impl<E, X: Spawner> fmt::Debug for Shared<E, X> {
+impl<E, X: ExecutorKind> fmt::Debug for Shared<E, X> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Shared")
             .field("len", &self.core.len())

@@ -1,27 +1,29 @@
 //! Reserved room under a limit: `reserve`, `try_reserve`, [`Slot`] and [`Reserve`].
 //!
-//! [`Room`] and [`Reserving`] do the work for any executor kind; the template
-//! `slot_form!` wraps them in the public types of one form ([`Slot`] and [`Reserve`] here,
-//! `LocalSlot` and `LocalReserve` in `local.rs`).
+//! [`Room`] and [`Reserving`] do the work; [`Slot`] and [`Reserve`] wrap them for users, one
+//! type each for both forms ([`LocalSlot`] and [`LocalReserve`] name the local ones).
 
+use std::fmt;
+use std::future::Future;
+use std::marker::PhantomData;
 use std::panic::Location;
-
+use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
 
 use crate::child::NoStarter;
 use crate::error::NurseryClosed;
-use crate::executor::{ExecutorRef, Spawner};
+use crate::executor::{ExecutorKind, ExecutorRef, LocalExecutorRef};
 use crate::limit::Grant;
 use crate::registry::Id;
-use crate::shared::Shared;
+use crate::shared::{Caller, Shared};
 use crate::shield::IntoChild;
-use crate::spawn::{launch, SpawnChild};
+use crate::spawn::{launch, Permit, SpawnChild};
 use crate::task::TaskHandle;
 
 /// Room for one child, counted as an unfinished child and holding a permit under a limit:
 /// what a slot is, for any executor kind.
-pub(crate) struct Room<'a, E, X: Spawner> {
+pub(crate) struct Room<'a, E, X: ExecutorKind> {
     /// The nursery.
     shared: &'a Arc<Shared<E, X>>,
     /// The id the slot's child will have; counted as started.
@@ -30,19 +32,15 @@ pub(crate) struct Room<'a, E, X: Spawner> {
     seen_cancels: u32,
 }
 
-impl<'a, 'ex, E, X: Spawner> Room<'a, E, X> {
+impl<'a, 'ex, E, X: ExecutorKind> Room<'a, E, X> {
     /// Counts a slot that holds a permit of the limit, if there is one. Releases the permit if
     /// the nursery is closed.
-    fn count(shared: &'a Arc<Shared<E, X>>, owned: bool) -> Result<Self, NurseryClosed> {
-        let id = if owned {
-            shared.core.start_owned()
-        } else {
-            match shared.core.start_shared() {
-                Ok(id) => id,
-                Err(closed) => {
-                    shared.release_permit();
-                    return Err(closed);
-                }
+    fn count(shared: &'a Arc<Shared<E, X>>, caller: Caller) -> Result<Self, NurseryClosed> {
+        let id = match shared.count_child(caller) {
+            Ok(id) => id,
+            Err(closed) => {
+                shared.release_permit();
+                return Err(closed);
             }
         };
         Ok(Room {
@@ -65,11 +63,18 @@ impl<'a, 'ex, E, X: Spawner> Room<'a, E, X> {
         X: SpawnChild<'ex, C, NoStarter>,
     {
         let this = std::mem::ManuallyDrop::new(self);
-        launch(this.shared, child, this.id, NoStarter, true, location)
+        launch(
+            this.shared,
+            child,
+            this.id,
+            NoStarter,
+            Permit::Held,
+            location,
+        )
     }
 }
 
-impl<E, X: Spawner> Drop for Room<'_, E, X> {
+impl<E, X: ExecutorKind> Drop for Room<'_, E, X> {
     fn drop(&mut self) {
         self.shared
             .core
@@ -79,11 +84,11 @@ impl<E, X: Spawner> Drop for Room<'_, E, X> {
 }
 
 /// Takes room at once if there is some: `try_reserve` for any executor kind.
-pub(crate) fn try_reserve<'a, E, X: Spawner>(
+pub(crate) fn try_reserve<'a, E, X: ExecutorKind>(
     shared: &'a Arc<Shared<E, X>>,
-    owned: bool,
+    caller: Caller,
 ) -> Result<Option<Room<'a, E, X>>, NurseryClosed> {
-    if !owned && shared.core.is_closed() {
+    if caller == Caller::Handle && shared.core.is_closed() {
         return Err(NurseryClosed);
     }
     if let Some(limiter) = &shared.limiter {
@@ -91,27 +96,27 @@ pub(crate) fn try_reserve<'a, E, X: Spawner>(
             return Ok(None);
         }
     }
-    Room::count(shared, owned).map(Some)
+    Room::count(shared, caller).map(Some)
 }
 
 /// Waits for room: the future behind `reserve`, for any executor kind.
-pub(crate) struct Reserving<'a, E, X: Spawner> {
+pub(crate) struct Reserving<'a, E, X: ExecutorKind> {
     /// The nursery.
     shared: &'a Arc<Shared<E, X>>,
     /// The caller is the nursery's owner, which cannot race with closing.
-    owned: bool,
+    caller: Caller,
     /// Its turn among the waiting `reserve` calls, once it had to wait.
     grant: Option<Arc<Grant>>,
     /// It resolved.
     done: bool,
 }
 
-impl<'a, E, X: Spawner> Reserving<'a, E, X> {
+impl<'a, E, X: ExecutorKind> Reserving<'a, E, X> {
     /// A reservation in `shared`'s nursery.
-    pub(crate) fn new(shared: &'a Arc<Shared<E, X>>, owned: bool) -> Self {
+    pub(crate) fn new(shared: &'a Arc<Shared<E, X>>, caller: Caller) -> Self {
         Reserving {
             shared,
-            owned,
+            caller,
             grant: None,
             done: false,
         }
@@ -124,7 +129,7 @@ impl<'a, E, X: Spawner> Reserving<'a, E, X> {
     ) -> Poll<Result<Room<'a, E, X>, NurseryClosed>> {
         assert!(!self.done, "`Reserve` polled after completion");
         let shared = self.shared;
-        if !self.owned && shared.core.is_closed() && self.grant.is_none() {
+        if self.caller == Caller::Handle && shared.core.is_closed() && self.grant.is_none() {
             self.done = true;
             return Poll::Ready(Err(NurseryClosed));
         }
@@ -150,7 +155,7 @@ impl<'a, E, X: Spawner> Reserving<'a, E, X> {
         }
         self.done = true;
         self.grant = None;
-        Poll::Ready(Room::count(shared, self.owned))
+        Poll::Ready(Room::count(shared, self.caller))
     }
 
     /// It waits for its turn.
@@ -159,7 +164,7 @@ impl<'a, E, X: Spawner> Reserving<'a, E, X> {
     }
 }
 
-impl<E, X: Spawner> Drop for Reserving<'_, E, X> {
+impl<E, X: ExecutorKind> Drop for Reserving<'_, E, X> {
     fn drop(&mut self) {
         let (Some(grant), Some(limiter)) = (self.grant.take(), &self.shared.limiter) else {
             return;
@@ -174,101 +179,6 @@ impl<E, X: Spawner> Drop for Reserving<'_, E, X> {
     }
 }
 
-/// The public `Slot` and `Reserve` of one form of nursery: `$Slot` and `$Reserve` on the
-/// executor kind `$Executor`, with the bounds `$($Send)*` on children. The types' docs come
-/// from the invocation; `start_soon`'s are written here, once, for both forms.
-macro_rules! slot_form {
-    (
-        $(#[$slot_doc:meta])*
-        pub struct $Slot:ident on $Executor:ident, bounds [$($Send:tt)*],
-            docs [$Nursery:ident, $Handle:ident, $Exec:ident in $Ptr:ident from $ptr_path:literal, $build:ident];
-        $(#[$reserve_doc:meta])*
-        pub struct $Reserve:ident;
-    ) => {
-        $(#[$slot_doc])*
-        #[must_use = "dropping a slot gives its room back without starting a child"]
-        pub struct $Slot<'a, 'ex, E> {
-            /// The room, for any executor kind.
-            room: $crate::slot::Room<'a, E, $Executor<'ex>>,
-        }
-
-        impl<'a, 'ex, E> $Slot<'a, 'ex, E> {
-            /// Starts a child in the reserved room, as `start_soon` does, without waiting: the slot
-            /// holds its place.
-            ///
-            /// # Examples
-            ///
-            /// ```
-            #[doc = $crate::nursery::example_prelude!($ptr_path, "", $Exec, $Ptr, "use smol_nursery::{shield, NurseryBuilder};")]
-            /// futures_lite::future::block_on(ex.run(async {
-            #[doc = concat!("    let nursery = NurseryBuilder::new().limit(4).", stringify!($build), "::<()>(&ex);")]
-            ///     let payment = nursery.reserve().await.start_soon(shield(async { Ok("paid") }));
-            ///     nursery.join().await.unwrap();
-            ///     assert_eq!(payment.await, Ok("paid"));
-            /// }));
-            /// ```
-            #[track_caller]
-            pub fn start_soon<C>(self, child: C) -> $crate::TaskHandle<C::Output>
-            where
-                C: $crate::IntoChild<Error = E>,
-                C::Future: $($Send)* 'ex,
-                C::Output: $($Send)* 'ex,
-                E: $($Send)* 'ex,
-            {
-                self.room.start_soon(child, std::panic::Location::caller())
-            }
-        }
-
-        impl<'a, 'ex, E> From<$crate::slot::Room<'a, E, $Executor<'ex>>> for $Slot<'a, 'ex, E> {
-            fn from(room: $crate::slot::Room<'a, E, $Executor<'ex>>) -> Self {
-                $Slot { room }
-            }
-        }
-
-        impl<E> std::fmt::Debug for $Slot<'_, '_, E> {
-            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                f.debug_struct(stringify!($Slot)).finish_non_exhaustive()
-            }
-        }
-
-        $(#[$reserve_doc])*
-        #[must_use = "futures do nothing unless awaited"]
-        pub struct $Reserve<'a, 'ex, E> {
-            /// The reservation, for any executor kind.
-            inner: $crate::slot::Reserving<'a, E, $Executor<'ex>>,
-        }
-
-        impl<'a, 'ex, E> From<$crate::slot::Reserving<'a, E, $Executor<'ex>>>
-            for $Reserve<'a, 'ex, E>
-        {
-            fn from(inner: $crate::slot::Reserving<'a, E, $Executor<'ex>>) -> Self {
-                $Reserve { inner }
-            }
-        }
-
-        impl<'a, 'ex, E> std::future::Future for $Reserve<'a, 'ex, E> {
-            type Output = Result<$Slot<'a, 'ex, E>, $crate::NurseryClosed>;
-
-            fn poll(
-                mut self: std::pin::Pin<&mut Self>,
-                cx: &mut std::task::Context<'_>,
-            ) -> std::task::Poll<Self::Output> {
-                self.inner.poll_room(cx).map(|room| room.map($Slot::from))
-            }
-        }
-
-        impl<E> std::fmt::Debug for $Reserve<'_, '_, E> {
-            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                f.debug_struct(stringify!($Reserve))
-                    .field("waiting", &self.inner.waiting())
-                    .finish()
-            }
-        }
-    };
-}
-pub(crate) use slot_form;
-
-slot_form! {
 /// Room for one child in a nursery, reserved by [`reserve`](crate::Nursery::reserve) or
 /// [`try_reserve`](crate::Nursery::try_reserve).
 ///
@@ -293,8 +203,115 @@ slot_form! {
 ///     assert_eq!(child.await, Ok(3));
 /// }));
 /// ```
-    pub struct Slot on ExecutorRef, bounds [Send +],
-        docs [Nursery, NurseryHandle, Executor in Arc from "std::sync::Arc", build];
+#[must_use = "dropping a slot gives its room back without starting a child"]
+pub struct Slot<'a, 'ex, E, X: ExecutorKind = ExecutorRef<'ex>> {
+    /// The room.
+    room: Room<'a, E, X>,
+    /// Ties the slot to the nursery's lifetime `'ex`, invariantly.
+    lifetime: PhantomData<fn(&'ex ()) -> &'ex ()>,
+}
+
+/// Room for one child in a [`LocalNursery`], reserved by
+/// [`reserve`](LocalNursery::reserve) or [`try_reserve`](LocalNursery::try_reserve): the
+/// local counterpart of [`Slot`](crate::Slot). Dropping an unused slot gives its room back.
+///
+/// # Examples
+///
+/// ```
+/// use std::rc::Rc;
+/// use async_executor::LocalExecutor;
+/// use smol_nursery::NurseryBuilder;
+///
+/// let ex = Rc::new(LocalExecutor::new());
+/// futures_lite::future::block_on(ex.run(async {
+///     let nursery = NurseryBuilder::new().limit(1).build_local::<()>(&ex);
+///     let slot = nursery.reserve().await;
+///     assert!(nursery.try_reserve().is_none(), "the only place is reserved");
+///     let child = slot.start_soon(async { Ok(Rc::new(3)) });
+///     nursery.join().await.unwrap();
+///     assert_eq!(*child.await.unwrap(), 3);
+/// }));
+/// ```
+pub type LocalSlot<'a, 'ex, E> = Slot<'a, 'ex, E, LocalExecutorRef<'ex>>;
+
+impl<'a, E, X: ExecutorKind> Slot<'a, '_, E, X> {
+    /// Wraps a room.
+    pub(crate) fn new(room: Room<'a, E, X>) -> Self {
+        Slot {
+            room,
+            lifetime: PhantomData,
+        }
+    }
+}
+
+impl<'ex, E> Slot<'_, 'ex, E> {
+    /// Starts a child in the reserved room, as `start_soon` does, without waiting: the slot
+    /// holds its place.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use async_executor::Executor;
+    /// use smol_nursery::{shield, NurseryBuilder};
+    ///
+    /// let ex = Arc::new(Executor::new());
+    /// futures_lite::future::block_on(ex.run(async {
+    ///     let nursery = NurseryBuilder::new().limit(4).build::<()>(&ex);
+    ///     let payment = nursery.reserve().await.start_soon(shield(async { Ok("paid") }));
+    ///     nursery.join().await.unwrap();
+    ///     assert_eq!(payment.await, Ok("paid"));
+    /// }));
+    /// ```
+    #[track_caller]
+    pub fn start_soon<C>(self, child: C) -> TaskHandle<C::Output>
+    where
+        C: IntoChild<Error = E>,
+        C::Future: Send + 'ex,
+        C::Output: Send + 'ex,
+        E: Send + 'ex,
+    {
+        self.room.start_soon(child, Location::caller())
+    }
+}
+
+impl<'ex, E> LocalSlot<'_, 'ex, E> {
+    /// Starts a child in the reserved room, as [`Slot::start_soon`] does; the child need not be
+    /// `Send`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::rc::Rc;
+    /// use async_executor::LocalExecutor;
+    /// use smol_nursery::{shield, NurseryBuilder};
+    ///
+    /// let ex = Rc::new(LocalExecutor::new());
+    /// futures_lite::future::block_on(ex.run(async {
+    ///     let nursery = NurseryBuilder::new().limit(4).build_local::<()>(&ex);
+    ///     let payment = nursery.reserve().await.start_soon(shield(async { Ok("paid") }));
+    ///     nursery.join().await.unwrap();
+    ///     assert_eq!(payment.await, Ok("paid"));
+    /// }));
+    /// ```
+    #[track_caller]
+    pub fn start_soon<C>(self, child: C) -> TaskHandle<C::Output>
+    where
+        C: IntoChild<Error = E>,
+        C::Future: 'ex,
+        C::Output: 'ex,
+        E: 'ex,
+    {
+        self.room.start_soon(child, Location::caller())
+    }
+}
+
+impl<E, X: ExecutorKind> fmt::Debug for Slot<'_, '_, E, X> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Slot").finish_non_exhaustive()
+    }
+}
+
 /// The future [`NurseryHandle::reserve`](crate::NurseryHandle::reserve) returns (and
 /// [`Nursery::reserve`](crate::Nursery::reserve) awaits): resolves to a [`Slot`] once the
 /// nursery's unfinished children plus the slots already handed out are fewer than its limit.
@@ -327,5 +344,65 @@ slot_form! {
 ///     nursery.join().await.unwrap();
 /// }));
 /// ```
-    pub struct Reserve;
+#[must_use = "futures do nothing unless awaited"]
+pub struct Reserve<'a, 'ex, E, X: ExecutorKind = ExecutorRef<'ex>> {
+    /// The reservation.
+    inner: Reserving<'a, E, X>,
+    /// Ties the future to the nursery's lifetime `'ex`, invariantly.
+    lifetime: PhantomData<fn(&'ex ()) -> &'ex ()>,
+}
+
+/// The future [`LocalNurseryHandle::reserve`] returns: resolves to a [`LocalSlot`] once
+/// there is room under the limit, as [`Reserve`](crate::Reserve) does.
+///
+/// # Cancel safety
+///
+/// Cancel safe: dropping it before it resolves gives up its turn, and a place it was just
+/// handed goes to the next one waiting.
+///
+/// # Examples
+///
+/// ```
+/// use std::rc::Rc;
+/// use async_executor::LocalExecutor;
+/// use smol_nursery::NurseryBuilder;
+///
+/// let ex = Rc::new(LocalExecutor::new());
+/// futures_lite::future::block_on(ex.run(async {
+///     let nursery = NurseryBuilder::new().limit(1).build_local::<()>(&ex);
+///     let handle = nursery.handle();
+///     let first = handle.try_reserve().unwrap().expect("room for one");
+///     let mut waiting = Box::pin(handle.reserve());
+///     assert!(futures_lite::future::poll_once(waiting.as_mut()).await.is_none(), "full");
+///     drop(first);
+///     waiting.await.unwrap().start_soon(async { Ok(()) });
+///     nursery.join().await.unwrap();
+/// }));
+/// ```
+pub type LocalReserve<'a, 'ex, E> = Reserve<'a, 'ex, E, LocalExecutorRef<'ex>>;
+
+impl<'a, E, X: ExecutorKind> Reserve<'a, '_, E, X> {
+    /// Wraps a reservation.
+    pub(crate) fn new(inner: Reserving<'a, E, X>) -> Self {
+        Reserve {
+            inner,
+            lifetime: PhantomData,
+        }
+    }
+}
+
+impl<'a, 'ex, E, X: ExecutorKind> Future for Reserve<'a, 'ex, E, X> {
+    type Output = Result<Slot<'a, 'ex, E, X>, NurseryClosed>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        self.inner.poll_room(cx).map(|room| room.map(Slot::new))
+    }
+}
+
+impl<E, X: ExecutorKind> fmt::Debug for Reserve<'_, '_, E, X> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Reserve")
+            .field("waiting", &self.inner.waiting())
+            .finish()
+    }
 }

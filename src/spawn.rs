@@ -15,10 +15,10 @@ use crate::child::{Child, Starter};
 use crate::error::NurseryClosed;
 use crate::executor::{Deferred, Spawn};
 use crate::grace::Graced;
-use crate::task::Admission;
 use crate::registry::{Id, Site};
-use crate::shared::Shared;
+use crate::shared::{Caller, Shared};
 use crate::shield::IntoChild;
+use crate::task::Admission;
 use crate::task::TaskHandle;
 
 /// An executor kind that can spawn the child `C` started with the starter `S`, with or without
@@ -38,13 +38,21 @@ where
 {
 }
 
-/// Counts and launches a child, unless the nursery is closed. `owned` tells that the caller
-/// is the nursery's owner, which cannot race with closing; `starter` hears of the child's end
-/// before the nursery does.
+/// Whether a child being launched still has to take a permit of the nursery's limit.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Permit {
+    /// It must take one (or wait for one) before it is spawned.
+    Take,
+    /// It holds one already: it comes from a slot.
+    Held,
+}
+
+/// Counts and launches a child, unless a handle finds the nursery closed; `starter` hears of
+/// the child's end before the nursery does.
 pub(crate) fn spawn<'ex, C, E, S, X>(
     shared: &Arc<Shared<E, X>>,
     child: C,
-    owned: bool,
+    caller: Caller,
     starter: S,
     location: &'static Location<'static>,
 ) -> Result<TaskHandle<C::Output>, NurseryClosed>
@@ -55,15 +63,11 @@ where
     S: Starter<E>,
     X: SpawnChild<'ex, C, S>,
 {
-    let id = if owned {
-        shared.core.start_owned()
-    } else {
-        shared.core.start_shared()?
-    };
-    Ok(launch(shared, child, id, starter, false, location))
+    let id = shared.count_child(caller)?;
+    Ok(launch(shared, child, id, starter, Permit::Take, location))
 }
 
-/// Launches a child already counted as `id`. `has_permit` tells that it holds a permit of the
+/// Launches a child already counted as `id`; `permit` tells whether it holds a permit of the
 /// nursery's limit already (it comes from a slot).
 ///
 /// If the executor has been dropped, the child is dropped without being polled (its starter
@@ -73,7 +77,7 @@ pub(crate) fn launch<'ex, C, E, S, X>(
     child: C,
     id: Id,
     starter: S,
-    has_permit: bool,
+    permit: Permit,
     location: &'static Location<'static>,
 ) -> TaskHandle<C::Output>
 where
@@ -89,9 +93,7 @@ where
     match grace {
         // No grace at all: an ordinary child.
         Some(grace) if grace.is_zero() => {
-            place(shared, id, starter, false, site(false), has_permit, |_| {
-                future
-            })
+            place(shared, id, starter, false, site(false), permit, |_| future)
         }
         Some(grace) if Instant::now().checked_add(grace).is_some() => {
             let core = shared.core.clone();
@@ -101,20 +103,14 @@ where
                 starter,
                 true,
                 site(true),
-                has_permit,
+                permit,
                 move |queued_at| Graced::new(future, core, id, grace, queued_at),
             )
         }
         // No grace, or one too long to count: as shielded as `shielded` says.
-        _ => place(
-            shared,
-            id,
-            starter,
-            shielded,
-            site(false),
-            has_permit,
-            |_| future,
-        ),
+        _ => place(shared, id, starter, shielded, site(false), permit, |_| {
+            future
+        }),
     }
 }
 
@@ -126,7 +122,7 @@ fn place<'ex, F, T, E, S, X>(
     starter: S,
     shielded: bool,
     site: Site,
-    has_permit: bool,
+    permit: Permit,
     make: impl FnOnce(Option<Instant>) -> F,
 ) -> TaskHandle<T>
 where
@@ -135,7 +131,7 @@ where
     S: Starter<E>,
     X: Spawn<'ex, Child<F, E, S, X>>,
 {
-    if let (Some(limiter), false) = (&shared.limiter, has_permit) {
+    if let (Some(limiter), Permit::Take) = (&shared.limiter, permit) {
         let mut state = limiter.lock();
         if !state.try_take_for_child(limiter.limit()) {
             // No permit: the child waits, unspawned, for the first one freed.

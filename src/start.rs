@@ -16,9 +16,8 @@ use crate::sync::{Mutex, MutexGuard, PoisonError};
 use std::task::{Context, Poll, Waker};
 
 use crate::child::Starter;
-use crate::shared::End;
 use crate::core::drop_quietly;
-use crate::shared::Shared;
+use crate::shared::{Caller, End, Shared};
 use crate::shield::IntoChild;
 use crate::spawn::{spawn, SpawnChild};
 use crate::task::TaskHandle;
@@ -265,7 +264,7 @@ impl<V, T, E> Start<V, T, E> {
     pub(crate) fn new<'ex, F, C, X>(
         shared: &Arc<Shared<E, X>>,
         make: F,
-        owned: bool,
+        caller: Caller,
         location: &'static Location<'static>,
     ) -> Self
     where
@@ -275,7 +274,7 @@ impl<V, T, E> Start<V, T, E> {
         T: 'ex,
         X: SpawnChild<'ex, C, Link<V, E>>,
     {
-        if !owned && shared.core.is_closed() {
+        if caller == Caller::Handle && shared.core.is_closed() {
             return Start::closed();
         }
         let signal = Arc::new(Signal {
@@ -289,7 +288,7 @@ impl<V, T, E> Start<V, T, E> {
             signal: signal.clone(),
             end: end.clone(),
         };
-        match spawn(shared, child, owned, link, location) {
+        match spawn(shared, child, caller, link, location) {
             Ok(handle) => Start {
                 running: Some((Link { signal, end }, handle)),
                 closed: false,

@@ -46,8 +46,8 @@ mod snapshot;
 mod tree;
 
 pub use cancel::Cancelled;
-pub(crate) use tree::enter;
 use deadline::Deadline;
+pub(crate) use tree::enter;
 
 /// A panic payload, as `catch_unwind` returns it.
 pub(crate) type Panic = Box<dyn Any + Send + 'static>;

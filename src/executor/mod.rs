@@ -1,22 +1,18 @@
 //! The executors nurseries spawn their children on, and the one seam where the two forms of
 //! nursery differ.
 //!
-//! [`Nursery`](crate::Nursery) spawns on an [`ExecutorRef`] (children must be `Send`),
-//! [`LocalNursery`](crate::LocalNursery) on a [`LocalExecutorRef`] (children need not be).
-//! Everything else — the child's wrapper, the core, the limit, `start`, grace, the tree — is one
-//! implementation, generic over the executor kind `X`. The kinds differ in exactly two places,
-//! both here:
+//! Every public type is generic over its executor kind `X` ([`ExecutorKind`]):
+//! [`ExecutorRef`] (the default: an [`Executor`](async_executor::Executor), children must be
+//! `Send`) or [`LocalExecutorRef`] (a [`LocalExecutor`](async_executor::LocalExecutor),
+//! children need not be). Everything else (the child's wrapper, the core, the limit, `start`,
+//! grace, the tree) is one implementation. The kinds differ in exactly two places, both here:
 //!
 //! - [`Spawn::spawn`]: which futures the executor accepts. `ExecutorRef` implements
 //!   `Spawn<F>` only for `F: Send`, so a `Send` bound appears wherever code spawns on it; for
-//!   `LocalExecutorRef` every `F` will do.
-//! - [`Spawner::Admit`]: a child waiting, unspawned, for room under a limit is boxed; the box
-//!   is `Send` on `ExecutorRef`, which keeps a `Nursery` `Send` and `Sync`.
-//!
-//! The public types of each form are generated from one template each (`nursery_form!` in
-//! `nursery.rs`, `handle_form!`, `slot_form!`, `scope_form!`, `builder_form!`, and
-//! `executor_kind!` below), so their signatures show plain bounds (`C::Future: Send + 'ex` on `Nursery`, `C::Future: 'ex` on
-//! `LocalNursery`) and never this module's traits.
+//!   `LocalExecutorRef` every `F` will do. The public methods that spawn (`start_soon`,
+//!   `start`, `Slot::start_soon`) are therefore written once per kind, with plain bounds.
+//! - [`ExecutorKind::Admit`]: a child waiting, unspawned, for room under a limit is boxed; the
+//!   box is `Send` on `ExecutorRef`, which keeps a `Nursery` `Send` and `Sync`.
 
 use std::future::Future;
 use std::ops::Deref;
@@ -27,15 +23,39 @@ use async_executor::Task;
 use crate::task::Admission;
 use crate::task::Output;
 
-/// A kind of executor reference: what a nursery of that kind holds to spawn its children.
-pub(crate) trait Spawner: Clone + Sized {
+/// The kind of executor a nursery runs its children on: [`ExecutorRef`] (children are
+/// `Send`) or [`LocalExecutorRef`] (children need not be).
+///
+/// It is the last type parameter of every nursery type, defaulted to `ExecutorRef`, the way
+/// `HashMap<K, V, S = RandomState>` carries its hasher: `LocalNursery<'ex, E>` is
+/// `Nursery<'ex, E, LocalExecutorRef<'ex>>`. Users never name it otherwise; the argument of
+/// [`Nursery::new`](crate::Nursery::new) fixes it. The trait is sealed.
+///
+/// # Examples
+///
+/// ```
+/// use std::rc::Rc;
+/// use async_executor::LocalExecutor;
+/// use smol_nursery::{ExecutorKind, LocalNursery, Nursery};
+///
+/// // One function for both forms: what does not depend on `Send` is written once.
+/// fn unfinished<E, X: ExecutorKind>(nursery: &Nursery<'_, E, X>) -> usize {
+///     nursery.len()
+/// }
+///
+/// let ex = Rc::new(LocalExecutor::new());
+/// let nursery: LocalNursery<'_, ()> = Nursery::new(&ex);
+/// assert_eq!(unfinished(&nursery), 0);
+/// ```
+pub trait ExecutorKind: Clone + sealed::Sealed {
     /// A child waiting for room under a limit, boxed, that spawns it when called (and tells
     /// whether it could).
+    #[doc(hidden)]
     type Admit: FnOnce() -> bool;
 }
 
 /// An executor kind that can spawn futures of type `F`.
-pub(crate) trait Spawn<'ex, F: Future>: Spawner {
+pub(crate) trait Spawn<'ex, F: Future>: ExecutorKind {
     /// Spawns `future`, or gives it back if the executor has been dropped.
     fn spawn(&self, future: F) -> Result<Task<F::Output>, F>;
 
@@ -119,7 +139,11 @@ where
 {
     /// Calls `spawn` with the executor and `future`, or gives `future` back if the executor
     /// has been dropped.
-    fn spawn_with<F, R>(&self, future: F, spawn: impl FnOnce(&X, F) -> R) -> Result<R, F> {
+    pub(super) fn spawn_with<F, R>(
+        &self,
+        future: F,
+        spawn: impl FnOnce(&X, F) -> R,
+    ) -> Result<R, F> {
         match self {
             Reach::Static(ex) => Ok(spawn(ex, future)),
             Reach::Weak(weak) => match weak.upgrade() {
@@ -130,7 +154,7 @@ where
     }
 
     /// How the executor is reached, for `Debug`.
-    fn form(&self) -> &'static str {
+    pub(super) fn form(&self) -> &'static str {
         match self {
             Reach::Static(_) => "static",
             Reach::Weak(weak) if weak.upgrade().is_some() => "shared",
@@ -139,109 +163,78 @@ where
     }
 }
 
-/// Keeps [`IntoExecutor`] and [`IntoLocalExecutor`] closed to other implementations.
+/// Keeps [`ExecutorKind`] and [`IntoExecutor`] closed to other implementations.
 mod sealed {
-    /// Implemented for exactly the types the two traits are implemented for.
+    /// Implemented for exactly the types the sealed traits are implemented for.
     pub trait Sealed {}
 }
 
-/// One executor kind: the struct `$Ref` that reaches a `$Executor` (`'static`, or through a
-/// `std::$m::$Rc`), the sealed trait `$Into` that `new` takes, the conversions into it, and
-/// its `Spawner` and `Spawn` implementations, whose futures and queued children carry the
-/// bounds `$($Send)*`. Docs and attributes come from the invocation.
-macro_rules! executor_kind {
-    (
-        $(#[$ref_meta:meta])*
-        pub struct $Ref:ident reaches $Executor:ident in $m:ident::$Rc:ident;
-        $(#[$into_meta:meta])*
-        pub trait $Into:ident;
-        bounds [$($Send:tt)*];
-    ) => {
-        $(#[$ref_meta])*
-        #[derive(Clone)]
-        pub struct $Ref<'ex> {
-            /// How the executor is reached.
-            reach: Reach<'ex, $Executor<'ex>, std::$m::Weak<$Executor<'ex>>>,
-        }
-
-        impl<'ex> Spawner for $Ref<'ex> {
-            type Admit = Box<dyn FnOnce() -> bool + $($Send)* 'ex>;
-        }
-
-        impl<'ex, F> Spawn<'ex, F> for $Ref<'ex>
-        where
-            F: std::future::Future + $($Send)* 'ex,
-            F::Output: $($Send)* 'ex,
-        {
-            fn spawn(&self, future: F) -> Result<async_executor::Task<F::Output>, F> {
-                self.reach.spawn_with(future, |ex, future| ex.spawn(future))
-            }
-
-            fn defer<T: 'ex>(later: Deferred<F, Self, T>) -> Self::Admit
-            where
-                F: std::future::Future<Output = crate::task::Output<T>>,
-            {
-                Box::new(move || later.admit())
-            }
-        }
-
-        $(#[$into_meta])*
-        pub trait $Into<'ex>: super::sealed::Sealed {
-            /// Converts into the nursery's reference to its executor.
-            #[doc(hidden)]
-            fn into_executor(self) -> $Ref<'ex>;
-        }
-
-        impl From<&'static $Executor<'static>> for $Ref<'static> {
-            fn from(ex: &'static $Executor<'static>) -> Self {
-                $Ref {
-                    reach: Reach::Static(ex),
-                }
-            }
-        }
-
-        impl<'ex> From<&std::$m::$Rc<$Executor<'ex>>> for $Ref<'ex> {
-            fn from(ex: &std::$m::$Rc<$Executor<'ex>>) -> Self {
-                $Ref {
-                    reach: Reach::Weak(std::$m::$Rc::downgrade(ex)),
-                }
-            }
-        }
-
-        impl $Into<'static> for &'static $Executor<'static> {
-            fn into_executor(self) -> $Ref<'static> {
-                $Ref::from(self)
-            }
-        }
-
-        impl<'ex> $Into<'ex> for &std::$m::$Rc<$Executor<'ex>> {
-            fn into_executor(self) -> $Ref<'ex> {
-                $Ref::from(self)
-            }
-        }
-
-        impl<'ex> $Into<'ex> for $Ref<'ex> {
-            fn into_executor(self) -> $Ref<'ex> {
-                self
-            }
-        }
-
-        impl super::sealed::Sealed for &'static $Executor<'static> {}
-        impl<'ex> super::sealed::Sealed for &std::$m::$Rc<$Executor<'ex>> {}
-        impl<'ex> super::sealed::Sealed for $Ref<'ex> {}
-
-        impl std::fmt::Debug for $Ref<'_> {
-            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                f.debug_tuple(stringify!($Ref))
-                    .field(&self.reach.form())
-                    .finish()
-            }
-        }
-    };
+/// What [`Nursery::new`](crate::Nursery::new) (and [`scope`](crate::scope),
+/// [`NurseryBuilder::build`](crate::NurseryBuilder::build)...) accept as the executor of a
+/// nursery of kind `X`.
+///
+/// For a [`Nursery`](crate::Nursery) (`X` = [`ExecutorRef`], the default): a
+/// `&'static Executor<'static>`, a `&Arc<Executor<'ex>>`, or an `ExecutorRef` made from
+/// either. For a [`LocalNursery`](crate::LocalNursery) (`X` = [`LocalExecutorRef`]): a
+/// `&Rc<LocalExecutor<'ex>>`, a `&'static LocalExecutor<'static>`, or a `LocalExecutorRef`.
+/// The argument alone tells which kind of nursery `Nursery::new` makes.
+///
+/// This trait is sealed. It exists so that passing anything else names the fix in the
+/// compiler's error instead of a bare "trait bound not satisfied".
+///
+/// # Examples
+///
+/// ```
+/// use std::sync::Arc;
+/// use async_executor::Executor;
+/// use smol_nursery::{IntoExecutor, Nursery};
+///
+/// fn nursery_on<'ex>(executor: impl IntoExecutor<'ex>) -> Nursery<'ex, std::io::Error> {
+///     Nursery::new(executor)
+/// }
+///
+/// let ex = Arc::new(Executor::new());
+/// let nursery = nursery_on(&ex);
+/// # drop(nursery);
+/// ```
+#[diagnostic::on_unimplemented(
+    message = "a nursery cannot run its children on `{Self}`",
+    label = "expected `&Arc<Executor<'_>>` or `&'static Executor<'static>` (for a `LocalNursery`: `&Rc<LocalExecutor<'_>>` or `&'static LocalExecutor<'static>`)",
+    note = "put the executor in an `Arc` and pass a reference to it: `let ex = Arc::new(Executor::new()); Nursery::new(&ex)`",
+    note = "or use a `static EX: Executor<'static> = Executor::new();` and pass `&EX`",
+    note = "for children that are not `Send`: `let ex = Rc::new(LocalExecutor::new()); LocalNursery::new(&ex)`"
+)]
+pub trait IntoExecutor<'ex, X: ExecutorKind = ExecutorRef<'ex>>: sealed::Sealed {
+    /// Converts into the nursery's reference to its executor.
+    #[doc(hidden)]
+    fn into_executor(self) -> X;
 }
+
+/// What [`LocalNursery::new`](crate::LocalNursery::new) accepts as its executor: a
+/// `&Rc<LocalExecutor<'ex>>`, a `&'static LocalExecutor<'static>`, or a [`LocalExecutorRef`]
+/// made from either. It is [`IntoExecutor`] for the local kind, under a name of its own.
+///
+/// # Examples
+///
+/// ```
+/// use std::rc::Rc;
+/// use async_executor::LocalExecutor;
+/// use smol_nursery::{IntoLocalExecutor, LocalNursery};
+///
+/// fn nursery_on<'ex>(executor: impl IntoLocalExecutor<'ex>) -> LocalNursery<'ex, String> {
+///     LocalNursery::new(executor)
+/// }
+///
+/// let ex = Rc::new(LocalExecutor::new());
+/// let nursery = nursery_on(&ex);
+/// # drop(nursery);
+/// ```
+pub trait IntoLocalExecutor<'ex>: IntoExecutor<'ex, LocalExecutorRef<'ex>> {}
+
+impl<'ex, T: IntoExecutor<'ex, LocalExecutorRef<'ex>>> IntoLocalExecutor<'ex> for T {}
 
 mod local;
 mod send;
 
-pub use local::{IntoLocalExecutor, LocalExecutorRef};
-pub use send::{ExecutorRef, IntoExecutor};
+pub use local::LocalExecutorRef;
+pub use send::ExecutorRef;

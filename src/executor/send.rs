@@ -1,87 +1,127 @@
 //! The executors of a [`Nursery`](crate::Nursery): children are `Send`.
 
-use async_executor::Executor;
+use std::sync::{Arc, Weak};
 
-use super::{Deferred, Reach, Spawn, Spawner};
+use async_executor::{Executor, Task};
 
-executor_kind! {
-    /// The executor a [`Nursery`](crate::Nursery) starts its children on: the argument of
-    /// [`Nursery::new`](crate::Nursery::new).
-    ///
-    /// It is made from one of these, and nothing else:
-    ///
-    /// - `&'static Executor<'static>`, e.g. a `static EX: Executor<'static> = Executor::new();`.
-    ///   Children must then be `'static`.
-    /// - `&Arc<Executor<'ex>>`. Children may borrow data that lives longer than the executor,
-    ///   that is, data declared before it.
-    ///
-    /// A plain `&Executor<'ex>` borrowed from a local variable is rejected at compile time. The
-    /// executor is invariant in `'ex` and runs its tasks' destructors when it is dropped, so a
-    /// child that captures a [`NurseryHandle`](crate::NurseryHandle) (which must be able to reach
-    /// the executor) would make the executor borrow itself. Put the executor in an `Arc` instead.
-    ///
-    /// The nursery holds the executor weakly: it does not keep an `Arc`'d executor alive. If the
-    /// executor is dropped, every child is dropped with it (see the crate docs).
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// use std::sync::Arc;
-    /// use async_executor::Executor;
-    /// use smol_nursery::{ExecutorRef, Nursery};
-    ///
-    /// static EX: Executor<'static> = Executor::new();
-    /// let on_static: Nursery<'static, ()> = Nursery::new(&EX);
-    ///
-    /// let ex = Arc::new(Executor::new());
-    /// let executor: ExecutorRef<'_> = ExecutorRef::from(&ex);
-    /// let on_arc: Nursery<'_, ()> = Nursery::new(executor);
-    /// # drop((on_static, on_arc));
-    /// ```
-    ///
-    /// A local executor borrowed by reference does not compile:
-    ///
-    /// ```compile_fail
-    /// use async_executor::Executor;
-    /// use smol_nursery::Nursery;
-    ///
-    /// let ex = Executor::new();
-    /// let n = Nursery::<()>::new(&ex); // error: `ex` does not live long enough
-    /// ```
-    ///
-    /// The compiler reports this one as "`ex` does not live long enough ... argument requires that
-    /// `ex` is borrowed for `'static`": the only plain reference accepted is a `'static` one.
-    pub struct ExecutorRef reaches Executor in sync::Arc;
+use super::{sealed::Sealed, Deferred, ExecutorKind, IntoExecutor, Reach, Spawn};
+use crate::task::Output;
 
-    /// What [`Nursery::new`](crate::Nursery::new) accepts as its executor: a
-    /// `&'static Executor<'static>`, a `&Arc<Executor<'ex>>`, or an [`ExecutorRef`] made from
-    /// either.
-    ///
-    /// This trait is sealed. It exists so that passing anything else names the fix in the
-    /// compiler's error instead of a bare "trait bound not satisfied".
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// use std::sync::Arc;
-    /// use async_executor::Executor;
-    /// use smol_nursery::{IntoExecutor, Nursery};
-    ///
-    /// fn nursery_on<'ex>(executor: impl IntoExecutor<'ex>) -> Nursery<'ex, std::io::Error> {
-    ///     Nursery::new(executor)
-    /// }
-    ///
-    /// let ex = Arc::new(Executor::new());
-    /// let nursery = nursery_on(&ex);
-    /// # drop(nursery);
-    /// ```
-    #[diagnostic::on_unimplemented(
-        message = "a nursery cannot run its children on `{Self}`",
-        label = "expected `&Arc<Executor<'_>>` or `&'static Executor<'static>`",
-        note = "put the executor in an `Arc` and pass a reference to it: `let ex = Arc::new(Executor::new()); Nursery::new(&ex)`",
-        note = "or use a `static EX: Executor<'static> = Executor::new();` and pass `&EX`"
-    )]
-    pub trait IntoExecutor;
+/// The executor a [`Nursery`](crate::Nursery) starts its children on: the argument of
+/// [`Nursery::new`](crate::Nursery::new).
+///
+/// It is made from one of these, and nothing else:
+///
+/// - `&'static Executor<'static>`, e.g. a `static EX: Executor<'static> = Executor::new();`.
+///   Children must then be `'static`.
+/// - `&Arc<Executor<'ex>>`. Children may borrow data that lives longer than the executor,
+///   that is, data declared before it.
+///
+/// A plain `&Executor<'ex>` borrowed from a local variable is rejected at compile time. The
+/// executor is invariant in `'ex` and runs its tasks' destructors when it is dropped, so a
+/// child that captures a [`NurseryHandle`](crate::NurseryHandle) (which must be able to reach
+/// the executor) would make the executor borrow itself. Put the executor in an `Arc` instead.
+///
+/// The nursery holds the executor weakly: it does not keep an `Arc`'d executor alive. If the
+/// executor is dropped, every child is dropped with it (see the crate docs).
+///
+/// # Examples
+///
+/// ```
+/// use std::sync::Arc;
+/// use async_executor::Executor;
+/// use smol_nursery::{ExecutorRef, Nursery};
+///
+/// static EX: Executor<'static> = Executor::new();
+/// let on_static: Nursery<'static, ()> = Nursery::new(&EX);
+///
+/// let ex = Arc::new(Executor::new());
+/// let executor: ExecutorRef<'_> = ExecutorRef::from(&ex);
+/// let on_arc: Nursery<'_, ()> = Nursery::new(executor);
+/// # drop((on_static, on_arc));
+/// ```
+///
+/// A local executor borrowed by reference does not compile:
+///
+/// ```compile_fail
+/// use async_executor::Executor;
+/// use smol_nursery::Nursery;
+///
+/// let ex = Executor::new();
+/// let n = Nursery::<()>::new(&ex); // error: `ex` does not live long enough
+/// ```
+///
+/// The compiler reports this one as "`ex` does not live long enough ... argument requires that
+/// `ex` is borrowed for `'static`": the only plain reference accepted is a `'static` one.
+#[derive(Clone)]
+pub struct ExecutorRef<'ex> {
+    /// How the executor is reached.
+    reach: Reach<'ex, Executor<'ex>, Weak<Executor<'ex>>>,
+}
 
-    bounds [Send +];
+impl<'ex> ExecutorKind for ExecutorRef<'ex> {
+    type Admit = Box<dyn FnOnce() -> bool + Send + 'ex>;
+}
+
+impl<'ex, F> Spawn<'ex, F> for ExecutorRef<'ex>
+where
+    F: std::future::Future + Send + 'ex,
+    F::Output: Send + 'ex,
+{
+    fn spawn(&self, future: F) -> Result<Task<F::Output>, F> {
+        self.reach.spawn_with(future, |ex, future| ex.spawn(future))
+    }
+
+    fn defer<T: 'ex>(later: Deferred<F, Self, T>) -> Self::Admit
+    where
+        F: std::future::Future<Output = Output<T>>,
+    {
+        Box::new(move || later.admit())
+    }
+}
+
+impl From<&'static Executor<'static>> for ExecutorRef<'static> {
+    fn from(ex: &'static Executor<'static>) -> Self {
+        ExecutorRef {
+            reach: Reach::Static(ex),
+        }
+    }
+}
+
+impl<'ex> From<&Arc<Executor<'ex>>> for ExecutorRef<'ex> {
+    fn from(ex: &Arc<Executor<'ex>>) -> Self {
+        ExecutorRef {
+            reach: Reach::Weak(Arc::downgrade(ex)),
+        }
+    }
+}
+
+impl IntoExecutor<'static, ExecutorRef<'static>> for &'static Executor<'static> {
+    fn into_executor(self) -> ExecutorRef<'static> {
+        ExecutorRef::from(self)
+    }
+}
+
+impl<'ex> IntoExecutor<'ex, ExecutorRef<'ex>> for &Arc<Executor<'ex>> {
+    fn into_executor(self) -> ExecutorRef<'ex> {
+        ExecutorRef::from(self)
+    }
+}
+
+impl<'ex> IntoExecutor<'ex, ExecutorRef<'ex>> for ExecutorRef<'ex> {
+    fn into_executor(self) -> ExecutorRef<'ex> {
+        self
+    }
+}
+
+impl Sealed for &'static Executor<'static> {}
+impl Sealed for &Arc<Executor<'_>> {}
+impl Sealed for ExecutorRef<'_> {}
+
+impl std::fmt::Debug for ExecutorRef<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_tuple("ExecutorRef")
+            .field(&self.reach.form())
+            .finish()
+    }
 }

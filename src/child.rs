@@ -1,7 +1,7 @@
 //! The wrapper that runs one child on the executor, and where a child's end is reported.
 
 use std::future::Future;
-use std::panic::{catch_unwind, AssertUnwindSafe, Location};
+use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
@@ -11,7 +11,8 @@ use pin_project_lite::pin_project;
 use crate::core::{drop_quietly, Panic};
 use crate::error::TaskError;
 use crate::executor::ExecutorKind;
-use crate::registry::{Id, Key, Site};
+use crate::member::{Holds, Member};
+use crate::registry::{Id, Site};
 use crate::shared::{End, Shared};
 use crate::task::Output;
 
@@ -72,20 +73,8 @@ pin_project! {
         shared: Arc<Shared<E, X>>,
         // Who hears of the child's end before the nursery.
         starter: S,
-        // The child's id in the nursery.
-        id: Id,
-        // The core's count of handle cancellations when this child last looked.
-        seen_cancels: u32,
-        // Nursery-wide cancellation does not apply.
-        shielded: bool,
-        // Where the child was started, for snapshots (stored flat: the bools pack together).
-        location: &'static Location<'static>,
-        // It is shielded with a grace period, for snapshots.
-        graced: bool,
-        // The child's key in the nursery's registry, once its waker is there.
-        key: Option<Key>,
-        // The child's future is dropped and it is counted as finished: nothing is left to do.
-        finished: bool,
+        // Its membership: id, registry key, shield, start site, and whether it finished.
+        member: Member,
     }
 
     impl<F, E, S, X> PinnedDrop for Child<F, E, S, X>
@@ -95,7 +84,7 @@ pin_project! {
     {
         fn drop(this: Pin<&mut Self>) {
             let this = this.project();
-            if *this.finished {
+            if this.member.is_finished() {
                 return;
             }
             // The executor dropped this task before the child finished: the executor itself
@@ -105,14 +94,13 @@ pin_project! {
             let panic = catch_unwind(AssertUnwindSafe(|| future.set(None))).err();
             let end = End { error: None, cancelled: panic.is_none(), panic };
             report(this.shared, this.starter, end);
-            this.shared.core.finish(*this.id, *this.key, *this.shielded, *this.seen_cancels);
-            this.shared.release_permit();
+            this.member.finish(this.shared);
         }
     }
 }
 
 impl<F, E, S: Starter<E>, X: ExecutorKind> Child<F, E, S, X> {
-    /// Wraps the child `id`, already counted as started.
+    /// Wraps the child `id`, already counted as started, which holds a permit under a limit.
     pub(crate) fn new(
         future: F,
         shared: Arc<Shared<E, X>>,
@@ -121,18 +109,12 @@ impl<F, E, S: Starter<E>, X: ExecutorKind> Child<F, E, S, X> {
         shielded: bool,
         site: Site,
     ) -> Self {
-        let seen_cancels = shared.core.handle_cancels();
+        let member = Member::new(&shared.core, id, shielded, site, Holds::Permit);
         Child {
             future: Some(future),
             shared,
             starter,
-            id,
-            seen_cancels,
-            shielded,
-            location: site.location,
-            graced: site.graced,
-            key: None,
-            finished: false,
+            member,
         }
     }
 }
@@ -151,7 +133,7 @@ where
 
         // A cancelled child is dropped before it is polled again: at its next await point, or
         // before it ever runs.
-        if core.stop_requested(*this.id, *this.shielded, this.seen_cancels) {
+        if this.member.stop_requested(core) {
             return Poll::Ready(end(this, Outcome::Cancelled));
         }
 
@@ -161,23 +143,13 @@ where
             None => return Poll::Pending,
         };
         // Nurseries created during this poll have this nursery as their parent.
-        let polled = crate::core::enter(core, *this.id, || {
+        let polled = crate::core::enter(core, this.member.id(), || {
             catch_unwind(AssertUnwindSafe(|| future.poll(cx)))
         });
         let outcome = match polled {
-            Ok(Poll::Pending) => {
-                if this.key.is_none() {
-                    let site = Site {
-                        location: this.location,
-                        graced: *this.graced,
-                    };
-                    match core.register(*this.id, cx.waker(), *this.shielded, site) {
-                        Some(key) => *this.key = Some(key),
-                        None => return Poll::Ready(end(this, Outcome::Cancelled)),
-                    }
-                }
-                return Poll::Pending;
-            }
+            Ok(Poll::Pending) if this.member.register(core, cx.waker()) => return Poll::Pending,
+            // Cancelled while it was being polled.
+            Ok(Poll::Pending) => Outcome::Cancelled,
             Ok(Poll::Ready(Ok(value))) => Outcome::Returned(value),
             Ok(Poll::Ready(Err(error))) => Outcome::Failed(error),
             Err(panic) => Outcome::Panicked(panic),
@@ -253,14 +225,7 @@ where
     S: Starter<E>,
     X: ExecutorKind,
 {
-    *this.finished = true;
-    this.shared
-        .core
-        .finish(*this.id, *this.key, *this.shielded, *this.seen_cancels);
-    // Under a limit, the permit passes on only once this child no longer counts, so that
-    // `len()` never exceeds the limit. `join` cannot close meanwhile: a waiting child counts
-    // as unfinished, and the permit goes to it first.
-    this.shared.release_permit();
+    this.member.finish(this.shared);
     Output::new(result)
 }
 

@@ -840,6 +840,7 @@ mod handle;
 mod limit;
 #[cfg(all(test, smol_nursery_loom))]
 mod loom;
+mod member;
 mod nursery;
 mod registry;
 mod scope;

@@ -8,9 +8,10 @@
 //!
 //! (The cfg is the crate's own: a global `--cfg loom` reaches concurrent-queue, event-listener
 //! and async-io, which then do not build; see `Cargo.toml`.) The models drive the core the way
-//! the child's wrapper, `join`, handles, slots and `start` do (the same calls, in the same
-//! order), on loom threads, without an executor. Each prints how many interleavings it
-//! explored.
+//! `join`, handles, slots and `start` do, on loom threads, without an executor. A child is the
+//! wrapper the executor runs (`Child`, with its `Member`) polled by loom's `block_on`, not a
+//! copy of it; a child that is counted and ends without running finishes through the same
+//! `Member::finish`. Each prints how many interleavings it explored.
 //!
 //! | model | what it checks |
 //! |---|---|
@@ -25,8 +26,7 @@
 //! | `adoption_races_the_parents_close` | a nested nursery dropped (adopted) while its shielded child ends and the parent joins: the parent never closes while the adopted child runs. It found a lost adopter release (a store-buffering race), fixed by the `SeqCst` fences in `Core::finish` and `find_adopter` |
 //!
 //! What they leave out: the executor (async-executor and async-task are not loom-aware; the
-//! models call the core directly instead of spawning), the wrapper's `catch_unwind` and
-//! destructors, deadlines and grace (the timer is async-io's), the tree's global table of
+//! models poll the wrapper themselves instead of spawning it), panics, deadlines and grace (the timer is async-io's), the tree's global table of
 //! cores (a `std` lock with no yield point inside), and more than three racing parties (the
 //! state space grows too fast; the stress test covers the many-party cases at random).
 
@@ -42,11 +42,16 @@ use loom::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use loom::sync::Notify;
 use loom::thread;
 
-use crate::child::Starter;
+use async_executor::Executor;
+
+use crate::child::{Child, NoStarter, Starter};
 use crate::core::Core;
+use crate::error::TaskError;
+use crate::executor::ExecutorRef;
 use crate::limit::{Grant, Limiter};
-use crate::registry::{Id, Key, Site};
-use crate::shared::End;
+use crate::member::{Holds, Member};
+use crate::registry::{Id, Site};
+use crate::shared::{Caller, End, Policy, Shared};
 use crate::snapshot::CancelCause;
 
 /// Runs `model` under loom and prints how many interleavings it explored.
@@ -106,60 +111,54 @@ impl Work {
     }
 }
 
-/// A child as its wrapper runs it: checks for a cancellation before each poll, registers its
-/// waker on its first `Pending`, and finishes. Its own future is pending until its work is
-/// done, and then returns. Resolves to `true` if it was cancelled.
-struct ModelChild<'a> {
-    core: &'a Core,
-    id: Id,
-    shielded: bool,
-    seen_cancels: u32,
-    key: Option<Key>,
-    work: &'a Work,
-}
+/// A model child's own future: pending until its work is done.
+struct Working(Arc<Work>);
 
-impl Future for ModelChild<'_> {
-    type Output = bool;
+impl Future for Working {
+    type Output = Result<(), ()>;
 
-    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<bool> {
-        let this = &mut *self;
-        if this
-            .core
-            .stop_requested(this.id, this.shielded, &mut this.seen_cancels)
-        {
-            return Poll::Ready(true);
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<(), ()>> {
+        self.0.waker.register_by_ref(cx.waker());
+        if self.0.done.load(Ordering::Acquire) {
+            Poll::Ready(Ok(()))
+        } else {
+            Poll::Pending
         }
-        this.work.waker.register_by_ref(cx.waker());
-        if this.work.done.load(Ordering::Acquire) {
-            return Poll::Ready(false);
-        }
-        if this.key.is_none() {
-            match this
-                .core
-                .register(this.id, cx.waker(), this.shielded, site())
-            {
-                Some(key) => this.key = Some(key),
-                None => return Poll::Ready(true),
-            }
-        }
-        Poll::Pending
     }
 }
 
-/// Runs a model child to its end and counts it as finished; returns `true` if it was
-/// cancelled.
-fn run_child(core: &Core, id: Id, shielded: bool, work: &Work) -> bool {
-    let mut child = ModelChild {
-        core,
+/// The executor the model nurseries name; nothing is ever spawned on it.
+static EX: Executor<'static> = Executor::new();
+
+/// A model nursery: the state a `Nursery` shares with its handles and children.
+type Model = Arc<Shared<(), ExecutorRef<'static>>>;
+
+/// Opens a model nursery, without a limit.
+fn nursery() -> Model {
+    Arc::new(Shared::new(ExecutorRef::from(&EX), Policy::default()))
+}
+
+/// Runs child `id` in the wrapper the executor runs for it, polled to its end here; returns
+/// `true` if it was cancelled.
+fn run_child(shared: &Model, id: Id, shielded: bool, work: &Arc<Work>) -> bool {
+    let child = Child::new(
+        Working(work.clone()),
+        shared.clone(),
+        NoStarter,
         id,
         shielded,
-        seen_cancels: core.handle_cancels(),
-        key: None,
-        work,
-    };
-    let cancelled = block_on(&mut child);
-    core.finish(id, child.key, shielded, child.seen_cancels);
-    cancelled
+        site(),
+    );
+    match block_on(child).take() {
+        Ok(()) => false,
+        Err(TaskError::Cancelled) => true,
+        Err(other) => panic!("the model child ended with {other:?}"),
+    }
+}
+
+/// Counts child `id` as finished without running it, as a child dropped unpolled is.
+fn finish_unpolled(shared: &Model, id: Id, shielded: bool) {
+    Member::new(&shared.core, id, shielded, site(), Holds::Permit).finish(shared);
 }
 
 /// A start through a handle racing `join`'s close: the child is either refused or awaited,
@@ -167,16 +166,17 @@ fn run_child(core: &Core, id: Id, shielded: bool, work: &Work) -> bool {
 #[test]
 fn loom_start_through_a_handle_races_join() {
     check("start_through_a_handle_races_join", || {
-        let core = Core::new(None);
+        let shared = nursery();
+        let core = shared.core.clone();
         let running = Arc::new(AtomicBool::new(false));
         let handle = {
-            let (core, running) = (core.clone(), running.clone());
-            thread::spawn(move || match core.start_shared() {
+            let (shared, running) = (shared.clone(), running.clone());
+            thread::spawn(move || match shared.count_child(Caller::Handle) {
                 Ok(id) => {
                     running.store(true, Ordering::Relaxed);
                     // The child's work, then its end.
                     running.store(false, Ordering::Relaxed);
-                    core.finish(id, None, false, core.handle_cancels());
+                    finish_unpolled(&shared, id, false);
                     true
                 }
                 Err(_closed) => false,
@@ -200,15 +200,16 @@ fn loom_start_through_a_handle_races_join() {
 #[test]
 fn loom_cancel_races_a_childs_first_pending() {
     check("cancel_races_a_childs_first_pending", || {
-        let core = Core::new(None);
+        let shared = nursery();
+        let core = shared.core.clone();
         let id = core.start_owned();
         let canceller = {
             let core = core.clone();
             thread::spawn(move || core.cancel(CancelCause::Explicit))
         };
-        let never = Work::default();
+        let never = Arc::new(Work::default());
         assert!(
-            run_child(&core, id, false, &never),
+            run_child(&shared, id, false, &never),
             "only a cancellation ends it"
         );
         canceller.join().unwrap();
@@ -221,12 +222,13 @@ fn loom_cancel_races_a_childs_first_pending() {
 #[test]
 fn loom_cancel_leaves_a_shielded_child_alone() {
     check("cancel_leaves_a_shielded_child_alone", || {
-        let core = Core::new(None);
+        let shared = nursery();
+        let core = shared.core.clone();
         let id = core.start_owned();
         let work = Arc::new(Work::default());
         let child = {
-            let (core, work) = (core.clone(), work.clone());
-            thread::spawn(move || run_child(&core, id, true, &work))
+            let (shared, work) = (shared.clone(), work.clone());
+            thread::spawn(move || run_child(&shared, id, true, &work))
         };
         core.cancel(CancelCause::Explicit);
         work.finish();
@@ -243,13 +245,14 @@ fn loom_cancel_leaves_a_shielded_child_alone() {
 #[test]
 fn loom_last_finishes_race_joins_listener() {
     check("last_finishes_race_joins_listener", || {
-        let core = Core::new(None);
+        let shared = nursery();
+        let core = shared.core.clone();
         let ids = [core.start_owned(), core.start_owned()];
         let finishers: Vec<_> = ids
             .into_iter()
             .map(|id| {
-                let core = core.clone();
-                thread::spawn(move || core.finish(id, None, false, core.handle_cancels()))
+                let shared = shared.clone();
+                thread::spawn(move || finish_unpolled(&shared, id, false))
             })
             .collect();
         join(&core);
@@ -265,12 +268,13 @@ fn loom_last_finishes_race_joins_listener() {
 #[test]
 fn loom_task_handle_cancel_races_the_childs_end() {
     check("task_handle_cancel_races_the_childs_end", || {
-        let core = Core::new(None);
+        let shared = nursery();
+        let core = shared.core.clone();
         let id = core.start_owned();
         let work = Arc::new(Work::default());
         let child = {
-            let (core, work) = (core.clone(), work.clone());
-            thread::spawn(move || run_child(&core, id, false, &work))
+            let (shared, work) = (shared.clone(), work.clone());
+            thread::spawn(move || run_child(&shared, id, false, &work))
         };
         // The handle's `cancel`; the child's own work ends at the same time.
         core.cancel_child(id);
@@ -396,10 +400,10 @@ fn loom_start_signal_races_cancellation() {
 #[test]
 fn loom_adoption_races_the_parents_close() {
     check("adoption_races_the_parents_close", || {
-        let parent = Core::new(None);
-        let child_of_parent = parent.start_owned();
-        let nested = crate::core::enter(&parent, child_of_parent, || Core::new(None));
-        let shielded = nested.start_owned();
+        let parent = nursery();
+        let child_of_parent = parent.core.start_owned();
+        let nested = crate::core::enter(&parent.core, child_of_parent, nursery);
+        let shielded = nested.core.start_owned();
         let running = Arc::new(AtomicBool::new(true));
 
         // The parent's child drops the nested nursery, then ends.
@@ -407,7 +411,7 @@ fn loom_adoption_races_the_parents_close() {
             let (parent, nested) = (parent.clone(), nested.clone());
             thread::spawn(move || {
                 nested.abandon();
-                parent.finish(child_of_parent, None, false, parent.handle_cancels());
+                finish_unpolled(&parent, child_of_parent, false);
             })
         };
         // The nested nursery's shielded child ends by itself.
@@ -415,10 +419,10 @@ fn loom_adoption_races_the_parents_close() {
             let (nested, running) = (nested.clone(), running.clone());
             thread::spawn(move || {
                 running.store(false, Ordering::Release);
-                nested.finish(shielded, None, true, nested.handle_cancels());
+                finish_unpolled(&nested, shielded, true);
             })
         };
-        join(&parent);
+        join(&parent.core);
         assert!(
             !running.load(Ordering::Acquire),
             "the parent closed while its adopted child ran"

@@ -19,7 +19,8 @@ use crate::executor::{
     ExecutorKind, ExecutorRef, IntoExecutor, IntoLocalExecutor, LocalExecutorRef,
 };
 use crate::handle::{LocalNurseryHandle, NurseryHandle};
-use crate::registry::{Id, Key, Site};
+use crate::member::{Holds, Member};
+use crate::registry::Site;
 use crate::shared::End;
 use crate::shared::{Policy, Shared};
 use crate::sync::EventListener;
@@ -32,20 +33,14 @@ pin_project! {
         body: Option<Fut>,
         // The nursery; `None` once the scope returned.
         nursery: Option<Arc<Shared<E, X>>>,
-        // The body's id as a child of the nursery.
-        id: Id,
-        // The core's count of handle cancellations when the body last looked.
-        seen_cancels: u32,
-        // The body's key in the registry, once it returned `Pending`.
-        key: Option<Key>,
+        // The body's membership as a child of the nursery (it holds no permit).
+        member: Member,
         // The waker the registry holds for the body.
         waker: Option<Waker>,
         // The body's value, once it returned `Ok`.
         value: Option<T>,
         // The body's future was dropped by a cancellation.
         body_cancelled: bool,
-        // Where the scope was opened, for snapshots.
-        site: Site,
         // Waits for the last child once the body is done.
         listener: Option<EventListener>,
     }
@@ -63,7 +58,7 @@ pin_project! {
                 if let Err(panic) = catch_unwind(AssertUnwindSafe(|| body.set(None))) {
                     drop_quietly(panic);
                 }
-                nursery.core.finish(*this.id, *this.key, false, *this.seen_cancels);
+                this.member.finish(&nursery);
             }
             nursery.abandon();
         }
@@ -80,22 +75,20 @@ where
         body: impl FnOnce(Arc<Shared<E, X>>) -> Fut,
         location: &'static Location<'static>,
     ) -> Self {
+        let site = Site {
+            location,
+            graced: false,
+        };
         let id = nursery.core.start_owned();
-        let seen_cancels = nursery.core.handle_cancels();
+        let member = Member::new(&nursery.core, id, false, site, Holds::Nothing);
         let body = body(nursery.clone());
         Body {
             body: Some(body),
             nursery: Some(nursery),
-            id,
-            seen_cancels,
-            key: None,
+            member,
             waker: None,
             value: None,
             body_cancelled: false,
-            site: Site {
-                location,
-                graced: false,
-            },
             listener: None,
         }
     }
@@ -123,11 +116,11 @@ where
                 panic: None,
                 cancelled: true,
             };
-            let end = if core.stop_requested(*this.id, false, this.seen_cancels) {
+            let end = if this.member.stop_requested(core) {
                 cancelled
             } else {
                 // The body is a child of its own nursery: nurseries it opens link to it.
-                let polled = crate::core::enter(core, *this.id, || {
+                let polled = crate::core::enter(core, this.member.id(), || {
                     catch_unwind(AssertUnwindSafe(|| body.poll(cx)))
                 });
                 match polled {
@@ -135,14 +128,11 @@ where
                         if this.waker.as_ref().is_some_and(|w| w.will_wake(cx.waker())) {
                             return Poll::Pending;
                         }
-                        match core.register_body(*this.id, *this.key, cx.waker(), *this.site) {
-                            Some(key) => {
-                                *this.key = Some(key);
-                                *this.waker = Some(cx.waker().clone());
-                                return Poll::Pending;
-                            }
-                            None => cancelled,
+                        if this.member.register_body(core, cx.waker()) {
+                            *this.waker = Some(cx.waker().clone());
+                            return Poll::Pending;
                         }
+                        cancelled
                     }
                     Ok(Poll::Ready(Ok(value))) => {
                         *this.value = Some(value);
@@ -175,7 +165,7 @@ where
             *this.waker = None;
             // The owner failed: its error or panic cancels the nursery whatever its policy.
             nursery.fail_owner(end);
-            core.finish(*this.id, *this.key, false, *this.seen_cancels);
+            this.member.finish(nursery);
         }
 
         let closing = futures_lite::ready!(core.poll_close(this.listener, cx));

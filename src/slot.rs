@@ -15,7 +15,7 @@ use crate::child::NoStarter;
 use crate::error::NurseryClosed;
 use crate::executor::{ExecutorKind, ExecutorRef, LocalExecutorRef};
 use crate::limit::Grant;
-use crate::registry::Id;
+use crate::member::Member;
 use crate::shared::{Caller, Shared};
 use crate::shield::IntoChild;
 use crate::spawn::{launch, Permit, SpawnChild};
@@ -26,10 +26,9 @@ use crate::task::TaskHandle;
 pub(crate) struct Room<'a, E, X: ExecutorKind> {
     /// The nursery.
     shared: &'a Arc<Shared<E, X>>,
-    /// The id the slot's child will have; counted as started.
-    id: Id,
-    /// The core's count of handle cancellations when the slot was counted.
-    seen_cancels: u32,
+    /// The place, counted as an unfinished child holding a permit; its id is the one the
+    /// slot's child will have.
+    member: Member,
 }
 
 impl<'a, 'ex, E, X: ExecutorKind> Room<'a, E, X> {
@@ -45,8 +44,7 @@ impl<'a, 'ex, E, X: ExecutorKind> Room<'a, E, X> {
         };
         Ok(Room {
             shared,
-            id,
-            seen_cancels: shared.core.handle_cancels(),
+            member: Member::reserved(&shared.core, id),
         })
     }
 
@@ -62,24 +60,16 @@ impl<'a, 'ex, E, X: ExecutorKind> Room<'a, E, X> {
         C::Output: 'ex,
         X: SpawnChild<'ex, C, NoStarter>,
     {
+        // The child takes the place over: its own wrapper finishes it.
         let this = std::mem::ManuallyDrop::new(self);
-        launch(
-            this.shared,
-            child,
-            this.id,
-            NoStarter,
-            Permit::Held,
-            location,
-        )
+        let id = this.member.id();
+        launch(this.shared, child, id, NoStarter, Permit::Held, location)
     }
 }
 
 impl<E, X: ExecutorKind> Drop for Room<'_, E, X> {
     fn drop(&mut self) {
-        self.shared
-            .core
-            .finish(self.id, None, false, self.seen_cancels);
-        self.shared.release_permit();
+        self.member.finish(self.shared);
     }
 }
 

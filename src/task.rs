@@ -33,6 +33,14 @@ impl<T> Output<T> {
     }
 }
 
+impl<T> Output<T> {
+    /// Takes the result, for the loom models (the handle takes it in its `poll`).
+    #[cfg(all(test, smol_nursery_loom))]
+    pub(crate) fn take(mut self) -> Result<T, TaskError> {
+        self.result.take().expect("taken once")
+    }
+}
+
 impl<T> Drop for Output<T> {
     fn drop(&mut self) {
         if let Some(result) = self.result.take() {

@@ -1,0 +1,153 @@
+//! A child's membership in its nursery, and the steps of its life that the core takes part
+//! in, written once for every kind of child: the wrapper the executor runs (`child.rs`), a
+//! scope's body (`scope.rs`), and a slot's reserved room (`slot.rs`).
+//!
+//! A child's life, as the core sees it:
+//!
+//! 1. It is counted as started (`Core::start_owned` / `start_shared`, which give its id), and
+//!    [`Member::new`] notes the core's count of handle cancellations.
+//! 2. Before every poll, [`Member::stop_requested`] tells whether it must stop.
+//! 3. On its first `Pending`, [`Member::register`] stores its waker so that a cancellation can
+//!    wake it (a scope's body, polled by whatever task awaits the scope, refreshes it with
+//!    [`Member::register_body`]).
+//! 4. Once its future has been dropped, [`Member::finish`] counts it as finished and gives its
+//!    permit back under a limit, exactly once.
+
+use std::panic::Location;
+use std::task::Waker;
+
+use crate::core::Core;
+use crate::executor::ExecutorKind;
+use crate::registry::{Id, Key, Site};
+use crate::shared::Shared;
+
+/// Whether a child holds a permit of its nursery's limit while it counts as unfinished.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Holds {
+    /// It holds one (if the nursery has a limit): every child and slot.
+    Permit,
+    /// It holds none: a scope's body, which the limit does not count.
+    Nothing,
+}
+
+/// What the core knows a child by, and what the child remembers of the core. 32 bytes: the
+/// flags pack beside `seen_cancels` (the start site is stored flat for that reason).
+#[derive(Debug)]
+pub(crate) struct Member {
+    /// The child's id in the nursery.
+    id: Id,
+    /// The child's key in the nursery's registry, once its waker is there.
+    key: Option<Key>,
+    /// Where the child was started, for snapshots.
+    location: &'static Location<'static>,
+    /// The core's count of handle cancellations when the child last looked; a child looks
+    /// its own id up only when the count moved.
+    seen_cancels: u32,
+    /// Nursery-wide cancellation does not apply.
+    shielded: bool,
+    /// It is shielded with a grace period, for snapshots.
+    graced: bool,
+    /// It holds a permit of the limit, which `finish` gives back.
+    holds_permit: bool,
+    /// It has been counted as finished: nothing is left to do.
+    finished: bool,
+}
+
+impl Member {
+    /// The membership of the child `id`, already counted as started in `core`.
+    #[inline]
+    pub(crate) fn new(core: &Core, id: Id, shielded: bool, site: Site, holds: Holds) -> Self {
+        Member {
+            id,
+            key: None,
+            location: site.location,
+            seen_cancels: core.handle_cancels(),
+            shielded,
+            graced: site.graced,
+            holds_permit: holds == Holds::Permit,
+            finished: false,
+        }
+    }
+
+    /// The membership of a place reserved for a child (a slot), already counted as started
+    /// in `core`, holding a permit. It is never polled nor registered: it is finished when the
+    /// slot is dropped unused, or handed over to the child started in it.
+    #[track_caller]
+    pub(crate) fn reserved(core: &Core, id: Id) -> Self {
+        let site = Site {
+            location: Location::caller(),
+            graced: false,
+        };
+        Member::new(core, id, false, site, Holds::Permit)
+    }
+
+    /// The child's id.
+    #[inline]
+    pub(crate) fn id(&self) -> Id {
+        self.id
+    }
+
+    /// Whether the child is counted as finished already.
+    #[inline]
+    pub(crate) fn is_finished(&self) -> bool {
+        self.finished
+    }
+
+    /// Tells whether the child must stop before it is polled again: the nursery was cancelled
+    /// (unless the child is shielded), or its `TaskHandle` asked.
+    #[inline]
+    pub(crate) fn stop_requested(&mut self, core: &Core) -> bool {
+        core.stop_requested(self.id, self.shielded, &mut self.seen_cancels)
+    }
+
+    /// Stores the waker of a child that returned `Pending`, the first time only (a wrapper is
+    /// polled by its own task, whose waker never changes). Returns `false` if the child was
+    /// cancelled meanwhile and must stop now instead.
+    #[inline]
+    pub(crate) fn register(&mut self, core: &Core, waker: &Waker) -> bool {
+        if self.key.is_some() {
+            return true;
+        }
+        self.key = core.register(self.id, waker, self.shielded, self.site());
+        self.key.is_some()
+    }
+
+    /// Stores or refreshes the waker of a scope's body, whose waker may change between polls.
+    /// Returns `false` if the body was cancelled meanwhile and must stop now instead.
+    pub(crate) fn register_body(&mut self, core: &Core, waker: &Waker) -> bool {
+        match core.register_body(self.id, self.key, waker, self.site()) {
+            Some(key) => {
+                self.key = Some(key);
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Counts the child, whose future has been dropped, as finished, then gives its permit
+    /// back: under a limit, the permit passes on only once this child no longer counts, so
+    /// that `len()` never exceeds the limit (`join` cannot close meanwhile: a waiting child
+    /// counts as unfinished, and the permit goes to it first). Does nothing the second time.
+    #[inline]
+    pub(crate) fn finish<E, X: ExecutorKind>(&mut self, shared: &Shared<E, X>) {
+        if self.finished {
+            return;
+        }
+        self.finished = true;
+        shared
+            .core
+            .finish(self.id, self.key, self.shielded, self.seen_cancels);
+        if self.holds_permit {
+            shared.release_permit();
+        }
+    }
+
+    /// Where the child was started.
+    #[inline]
+    fn site(&self) -> Site {
+        Site {
+            location: self.location,
+            graced: self.graced,
+        }
+    }
+}

@@ -356,6 +356,64 @@ impl<T> fmt::Debug for TaskHandle<T> {
     }
 }
 
+/// Where a queued child's handle finds the executor task once the child is admitted.
+pub(crate) struct Admission<T> {
+    /// See [`AdmissionState`].
+    state: Mutex<AdmissionState<T>>,
+}
+
+/// Where a queued child stands, as its handle sees it.
+pub(crate) enum AdmissionState<T> {
+    /// Not admitted; holds the waker of the task awaiting the handle, once it polled.
+    Waiting(Option<Waker>),
+    /// Admitted: the handle takes the task.
+    Spawned(FallibleTask<Output<T>>),
+    /// Never spawned (the executor is gone), or the handle took the task.
+    Gone,
+    /// The handle was dropped: the task is detached as soon as it exists.
+    Detached,
+}
+
+impl<T> Admission<T> {
+    /// A queued child's admission.
+    pub(crate) fn new() -> Self {
+        Admission {
+            state: Mutex::new(AdmissionState::Waiting(None)),
+        }
+    }
+
+    /// Locks the state.
+    pub(crate) fn lock(&self) -> MutexGuard<'_, AdmissionState<T>> {
+        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// The child was spawned (`Some`) or dropped (`None`): tell the handle.
+    pub(crate) fn fill(&self, task: Option<FallibleTask<Output<T>>>) {
+        let mut state = self.lock();
+        let waker = match &mut *state {
+            AdmissionState::Waiting(waker) => waker.take(),
+            AdmissionState::Detached => {
+                drop(state);
+                if let Some(task) = task {
+                    task.detach();
+                }
+                return;
+            }
+            AdmissionState::Spawned(_) | AdmissionState::Gone => {
+                unreachable!("a child is admitted once")
+            }
+        };
+        *state = match task {
+            Some(task) => AdmissionState::Spawned(task),
+            None => AdmissionState::Gone,
+        };
+        drop(state);
+        if let Some(waker) = waker {
+            waker.wake();
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use std::sync::atomic::{AtomicBool, Ordering};
@@ -433,63 +491,5 @@ mod tests {
                 );
             });
         future::block_on(ex.run(nursery.join())).unwrap();
-    }
-}
-
-/// Where a queued child's handle finds the executor task once the child is admitted.
-pub(crate) struct Admission<T> {
-    /// See [`AdmissionState`].
-    state: Mutex<AdmissionState<T>>,
-}
-
-/// Where a queued child stands, as its handle sees it.
-pub(crate) enum AdmissionState<T> {
-    /// Not admitted; holds the waker of the task awaiting the handle, once it polled.
-    Waiting(Option<Waker>),
-    /// Admitted: the handle takes the task.
-    Spawned(FallibleTask<Output<T>>),
-    /// Never spawned (the executor is gone), or the handle took the task.
-    Gone,
-    /// The handle was dropped: the task is detached as soon as it exists.
-    Detached,
-}
-
-impl<T> Admission<T> {
-    /// A queued child's admission.
-    pub(crate) fn new() -> Self {
-        Admission {
-            state: Mutex::new(AdmissionState::Waiting(None)),
-        }
-    }
-
-    /// Locks the state.
-    pub(crate) fn lock(&self) -> MutexGuard<'_, AdmissionState<T>> {
-        self.state.lock().unwrap_or_else(PoisonError::into_inner)
-    }
-
-    /// The child was spawned (`Some`) or dropped (`None`): tell the handle.
-    pub(crate) fn fill(&self, task: Option<FallibleTask<Output<T>>>) {
-        let mut state = self.lock();
-        let waker = match &mut *state {
-            AdmissionState::Waiting(waker) => waker.take(),
-            AdmissionState::Detached => {
-                drop(state);
-                if let Some(task) = task {
-                    task.detach();
-                }
-                return;
-            }
-            AdmissionState::Spawned(_) | AdmissionState::Gone => {
-                unreachable!("a child is admitted once")
-            }
-        };
-        *state = match task {
-            Some(task) => AdmissionState::Spawned(task),
-            None => AdmissionState::Gone,
-        };
-        drop(state);
-        if let Some(waker) = waker {
-            waker.wake();
-        }
     }
 }

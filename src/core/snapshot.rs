@@ -40,7 +40,7 @@ impl Core {
         };
         let joined = self.is_joined();
         let mut snapshot = Snapshot {
-            cancelled: cancelled,
+            cancelled,
             deadline: deadline.map(|at| at.saturating_duration_since(Instant::now())),
             limit: self.limit,
             joined,

@@ -4,7 +4,7 @@ use std::future::Future;
 use std::num::NonZeroUsize;
 use std::panic::Location;
 
-use crate::executor::{IntoExecutor, IntoLocalExecutor};
+use crate::executor::{ExecutorKind, IntoExecutor, IntoLocalExecutor};
 use crate::handle::{LocalNurseryHandle, NurseryHandle};
 use crate::nursery::{LocalNursery, Nursery};
 use crate::scope::{LocalScope, Scope};
@@ -201,6 +201,28 @@ impl NurseryBuilder {
         self,
         executor: impl IntoLocalExecutor<'ex>,
     ) -> LocalNursery<'ex, E> {
+        Nursery::with_policy(executor.into_executor(), self.policy)
+    }
+
+    /// Builds a nursery of any executor kind on `executor`, as [`Nursery::new`] does: the
+    /// argument fixes the kind ([`build`](NurseryBuilder::build) and
+    /// [`build_local`](NurseryBuilder::build_local) are this method for the two common ones).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::rc::Rc;
+    /// use async_executor::LocalExecutor;
+    /// use smol_nursery::{LocalNursery, NurseryBuilder};
+    ///
+    /// let ex = Rc::new(LocalExecutor::new());
+    /// let nursery: LocalNursery<'_, ()> = NurseryBuilder::new().limit(2).build_on(&ex);
+    /// assert_eq!(nursery.snapshot().limit(), Some(2));
+    /// ```
+    pub fn build_on<'ex, E, X: ExecutorKind>(
+        self,
+        executor: impl IntoExecutor<'ex, X>,
+    ) -> Nursery<'ex, E, X> {
         Nursery::with_policy(executor.into_executor(), self.policy)
     }
 

@@ -54,7 +54,7 @@ use crate::{Cancelled, IntoChild, Ready, Start, TaskHandle};
 /// ```
 pub struct NurseryHandle<'ex, E, X: ExecutorKind = ExecutorRef<'ex>> {
     /// The nursery's shared state.
-    shared: Arc<Shared<E, X>>,
+    pub(crate) shared: Arc<Shared<E, X>>,
     /// Ties the handle to the nursery's lifetime `'ex`, invariantly.
     lifetime: PhantomData<fn(&'ex ()) -> &'ex ()>,
 }

@@ -850,6 +850,8 @@ mod slot;
 mod snapshot;
 mod spawn;
 mod start;
+#[cfg(feature = "static")]
+mod statics;
 mod sync;
 mod task;
 
@@ -859,6 +861,8 @@ pub use crate::error::{NurseryClosed, NurseryError, TaskError};
 pub use crate::executor::{
     ExecutorKind, ExecutorRef, IntoExecutor, IntoLocalExecutor, LocalExecutorRef,
 };
+#[cfg(feature = "static")]
+pub use crate::executor::{StaticExecutorRef, StaticLocalExecutorRef};
 pub use crate::handle::{LocalNurseryHandle, NurseryHandle};
 pub use crate::nursery::{LocalNursery, Nursery};
 pub use crate::scope::{local_scope, scope, LocalScope, Scope};

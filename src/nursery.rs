@@ -53,7 +53,7 @@ use crate::{Cancelled, IntoChild, NurseryError, Ready, Start, TaskHandle};
 pub struct Nursery<'ex, E, X: ExecutorKind = ExecutorRef<'ex>> {
     /// Shared with handles and children. The nursery is open as long as this value exists
     /// and `join` has not returned: only `join` and `Drop` close it, and both consume it.
-    shared: Arc<Shared<E, X>>,
+    pub(crate) shared: Arc<Shared<E, X>>,
     /// Ties the nursery to the lifetime its children may borrow for, invariantly, as the
     /// executor is.
     lifetime: PhantomData<fn(&'ex ()) -> &'ex ()>,
@@ -163,7 +163,11 @@ impl<'ex, E, X: ExecutorKind> Nursery<'ex, E, X> {
     }
 
     /// Starts `child` as the owner, which the nursery's closing cannot race with.
-    fn spawn<C>(&self, child: C, location: &'static Location<'static>) -> TaskHandle<C::Output>
+    pub(crate) fn spawn<C>(
+        &self,
+        child: C,
+        location: &'static Location<'static>,
+    ) -> TaskHandle<C::Output>
     where
         C: IntoChild<Error = E>,
         C::Future: 'ex,

@@ -196,7 +196,7 @@ impl<E, X: ExecutorKind> Drop for Reserving<'_, E, X> {
 #[must_use = "dropping a slot gives its room back without starting a child"]
 pub struct Slot<'a, 'ex, E, X: ExecutorKind = ExecutorRef<'ex>> {
     /// The room.
-    room: Room<'a, E, X>,
+    pub(crate) room: Room<'a, E, X>,
     /// Ties the slot to the nursery's lifetime `'ex`, invariantly.
     lifetime: PhantomData<fn(&'ex ()) -> &'ex ()>,
 }

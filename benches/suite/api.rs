@@ -16,6 +16,8 @@ use super::{Bench, Group, SAMPLE, SIZES};
 
 mod limit;
 mod local;
+#[cfg(feature = "static")]
+mod statics;
 
 use limit::{LIMIT_SIZES, SNAPSHOTS};
 
@@ -76,6 +78,25 @@ pub const GROUPS: &[Group] = &[
         threads: 1,
         sizes: LIMIT_SIZES,
         measure: Bench::reserve,
+        sample: SAMPLE,
+    },
+    #[cfg(feature = "static")]
+    Group {
+        name: "static",
+        contenders: &[
+            "static_nursery",
+            "raw_static_executor",
+            "nursery",
+            "raw_executor",
+        ],
+        ratios: &[
+            ("static_nursery", "nursery"),
+            ("static_nursery", "raw_static_executor"),
+            ("nursery", "raw_executor"),
+        ],
+        threads: 1,
+        sizes: SIZES,
+        measure: Bench::statics,
         sample: SAMPLE,
     },
     Group {

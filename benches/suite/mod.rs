@@ -312,7 +312,7 @@ impl Bench {
     }
 
     /// Spawn + join of `n` trivial children (each yields once).
-    fn spawn_join(&self, contender: &str, n: usize) -> Duration {
+    pub(crate) fn spawn_join(&self, contender: &str, n: usize) -> Duration {
         let ex = &self.ex;
         let start = Instant::now();
         match contender {

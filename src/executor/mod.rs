@@ -235,6 +235,10 @@ impl<'ex, T: IntoExecutor<'ex, LocalExecutorRef<'ex>>> IntoLocalExecutor<'ex> fo
 
 mod local;
 mod send;
+#[cfg(feature = "static")]
+mod statics;
 
 pub use local::LocalExecutorRef;
 pub use send::ExecutorRef;
+#[cfg(feature = "static")]
+pub use statics::{StaticExecutorRef, StaticLocalExecutorRef};

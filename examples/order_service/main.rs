@@ -22,8 +22,15 @@
 //! - `--listen ADDR` (default `127.0.0.1:0`), `--ledger PATH` (default `orders.ledger`);
 //! - `--grace-ms N` (default 2000): how long a connection may finish its orders at shutdown;
 //! - `--max-connections N` (default 1024): connections served at once; more wait in the
-//!   kernel's backlog;
+//!   kernel's backlog. Lowered at start (and said so on stderr) to what the descriptor limit
+//!   (`RLIMIT_NOFILE`) leaves once the descriptors already open and 32 spare ones are counted;
 //! - `--idle-ms N` (default 10000): a connection silent for that long is closed;
+//! - `--repair`: a damaged ledger (a line in it that is not a whole record) stops the server
+//!   at start, naming the line; with `--repair` the damaged lines are moved to
+//!   `<ledger>.damaged` and the server goes on (see `ledger.rs`);
+//! - `--fail-writes-after BYTES` and `--space-back-after N` (fault injection, for tests): the
+//!   ledger's file system holds only `BYTES` more bytes; a write past them writes what fits
+//!   and fails with `ENOSPC`; after `N` failed writes (without it, never) the space is back;
 //! - `--demo`: start the server as a child process, offer it 8 000 orders over 8
 //!   connections, print its snapshot (SIGUSR1) mid-load, send it SIGTERM partway, print
 //!   `ack <order-id>` for every `paid` reply, and check that every acknowledged order stands
@@ -75,7 +82,8 @@ struct Args {
 }
 
 const USAGE: &str = "usage: order_service [--listen ADDR] [--ledger PATH] [--grace-ms N] \
-    [--max-connections N] [--idle-ms N] [--demo [--crash] [--clients N] [--hostile]]";
+    [--max-connections N] [--idle-ms N] [--repair] [--fail-writes-after BYTES \
+    [--space-back-after N]] [--demo [--crash] [--clients N] [--hostile]]";
 
 fn parse_args() -> Result<Args, String> {
     let mut args = Args {
@@ -85,6 +93,7 @@ fn parse_args() -> Result<Args, String> {
             grace: Duration::from_millis(2000),
             max_connections: 1024,
             idle: Duration::from_millis(10_000),
+            ledger_options: ledger::Options::default(),
         },
         ledger_given: false,
         demo: false,
@@ -93,6 +102,7 @@ fn parse_args() -> Result<Args, String> {
         clients: 8,
     };
     let mut it = std::env::args().skip(1);
+    let mut fail_point_room = false;
     let number = |it: &mut dyn Iterator<Item = String>, flag: &str| -> Result<u64, String> {
         let value = it.next().ok_or(format!("{flag} needs a number"))?;
         value
@@ -130,6 +140,35 @@ fn parse_args() -> Result<Args, String> {
                 }
                 args.clients = n as usize;
             }
+            "--repair" => args.config.ledger_options.repair = true,
+            "--fail-writes-after" => {
+                let room = number(&mut it, "--fail-writes-after")?;
+                let point =
+                    args.config
+                        .ledger_options
+                        .fail_point
+                        .get_or_insert(ledger::FailPoint {
+                            room,
+                            space_back_after: None,
+                        });
+                point.room = room;
+                fail_point_room = true;
+            }
+            "--space-back-after" => {
+                let n = number(&mut it, "--space-back-after")?;
+                if n == 0 {
+                    return Err("--space-back-after must be at least 1".into());
+                }
+                let point =
+                    args.config
+                        .ledger_options
+                        .fail_point
+                        .get_or_insert(ledger::FailPoint {
+                            room: 0,
+                            space_back_after: None,
+                        });
+                point.space_back_after = Some(n);
+            }
             "--demo" => args.demo = true,
             "--crash" => args.crash = true,
             "--hostile" => args.hostile = true,
@@ -139,6 +178,14 @@ fn parse_args() -> Result<Args, String> {
     }
     if (args.crash || args.hostile) && !args.demo {
         return Err("--crash and --hostile go with --demo".into());
+    }
+    if args.config.ledger_options.fail_point.is_some() && !fail_point_room {
+        return Err("--space-back-after goes with --fail-writes-after".into());
+    }
+    if args.demo
+        && (args.config.ledger_options.fail_point.is_some() || args.config.ledger_options.repair)
+    {
+        return Err("--repair and --fail-writes-after are for the server, not --demo".into());
     }
     Ok(args)
 }
@@ -156,7 +203,10 @@ fn main() -> ExitCode {
     let outcome = if args.demo {
         demo(args)
     } else {
-        server::run(args.config).map_err(Into::into)
+        let mut config = args.config;
+        #[cfg(unix)]
+        fit_connections_to_descriptors(&mut config);
+        server::run(config).map_err(Into::into)
     };
     match outcome {
         Ok(()) => ExitCode::SUCCESS,
@@ -176,6 +226,36 @@ fn raise_open_files_limit() {
     if limit.current < limit.maximum {
         limit.current = limit.maximum;
         let _ = setrlimit(Resource::Nofile, limit);
+    }
+}
+
+/// Descriptors kept for what the server opens besides its connections: the listener, the
+/// ledger (and, for a repair, its side file and new copy), the reactor's poller and the signal
+/// pipe, with room to spare.
+#[cfg(unix)]
+const SPARE_DESCRIPTORS: u64 = 32;
+
+/// Lowers `--max-connections` to what the descriptor limit leaves for connections (one
+/// descriptor each), and says so: a server that reserves a place before it accepts then
+/// never runs out of descriptors because of its connections.
+#[cfg(unix)]
+fn fit_connections_to_descriptors(config: &mut server::Config) {
+    use rustix::process::{getrlimit, Resource};
+    let Some(limit) = getrlimit(Resource::Nofile).current else {
+        return;
+    };
+    // Open descriptors, as the system lists them (the listing's own included); if it cannot
+    // be listed, the standard streams.
+    let open = std::fs::read_dir("/dev/fd").map_or(3, |dir| dir.count() as u64);
+    let room = limit.saturating_sub(open + SPARE_DESCRIPTORS).max(1);
+    if config.max_connections as u64 > room {
+        eprintln!(
+            "server: --max-connections {} lowered to {room}: the descriptor limit (RLIMIT_NOFILE) \
+             is {limit}, {open} are open and {SPARE_DESCRIPTORS} are kept for the listener, the \
+             ledger and the runtime",
+            config.max_connections
+        );
+        config.max_connections = room as usize;
     }
 }
 

@@ -338,7 +338,7 @@ fn listener_gone(err: &io::Error) -> bool {
 fn listener_gone(err: &io::Error) -> bool {
     matches!(
         err.kind(),
-        io::ErrorKind::InvalidInput | io::ErrorKind::Unsupported | io::ErrorKind::NotConnected
+        io::ErrorKind::InvalidInput | io::ErrorKind::Unsupported
     )
 }
 

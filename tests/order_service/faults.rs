@@ -156,6 +156,13 @@ fn ask_on(stream: &mut TcpStream, line: &str) -> String {
     read_reply(stream)
 }
 
+/// Sends `line` on `stream`, prints it with its reply, and returns the reply.
+fn ask_and_show(stream: &mut TcpStream, line: &str) -> String {
+    let reply = ask_on(stream, line);
+    println!("> {line}\n< {reply}");
+    reply
+}
+
 #[test]
 fn a_full_disk_fails_the_batch_cuts_it_back_and_pays_again_once_space_is_back() {
     let path = ledger_path("full-disk");
@@ -167,18 +174,18 @@ fn a_full_disk_fails_the_batch_cuts_it_back_and_pays_again_once_space_is_back() 
         &["--fail-writes-after", &room, "--space-back-after", "2"],
     );
     let mut stream = server.connect();
-    assert_eq!(ask_on(&mut stream, "ok1 10"), "paid ok1");
+    assert_eq!(ask_and_show(&mut stream, "ok1 10"), "paid ok1");
     assert_eq!(
-        ask_on(&mut stream, "disk1 12.34"),
+        ask_and_show(&mut stream, "disk1 12.34"),
         "error payment of disk1 failed, not paid: No space left on device (os error 28)"
     );
     // The half-written record is gone before anything else is appended.
     assert_eq!(std::fs::read_to_string(&path).unwrap(), first);
-    assert!(ask_on(&mut stream, "disk2 5").starts_with("error payment of disk2 failed"));
+    assert!(ask_and_show(&mut stream, "disk2 5").starts_with("error payment of disk2 failed"));
     // The space is back (after two failed writes): orders are paid again, the failed ones
     // may be retried.
-    assert_eq!(ask_on(&mut stream, "back1 1.00"), "paid back1");
-    assert_eq!(ask_on(&mut stream, "disk1 12.34"), "paid disk1");
+    assert_eq!(ask_and_show(&mut stream, "back1 1.00"), "paid back1");
+    assert_eq!(ask_and_show(&mut stream, "disk1 12.34"), "paid disk1");
     drop(stream);
     let (status, stderr) = server.stop();
     assert!(status.success(), "{status}\n{stderr}");
@@ -349,14 +356,14 @@ fn a_reused_key_with_another_amount_is_a_conflict() {
     let path = ledger_path("conflict");
     let server = Server::start(&path, &[]);
     let mut stream = server.connect();
-    assert_eq!(ask_on(&mut stream, "conf1 10.00"), "paid conf1");
+    assert_eq!(ask_and_show(&mut stream, "conf1 10.00"), "paid conf1");
     assert_eq!(
-        ask_on(&mut stream, "conf1 99.00"),
+        ask_and_show(&mut stream, "conf1 99.00"),
         "error conflict: conf1 was paid 10.00"
     );
     // The same amount written another way is the same order.
-    assert_eq!(ask_on(&mut stream, "conf1 10"), "paid conf1");
-    assert_eq!(ask_on(&mut stream, "conf1 010.0"), "paid conf1");
+    assert_eq!(ask_and_show(&mut stream, "conf1 10"), "paid conf1");
+    assert_eq!(ask_and_show(&mut stream, "conf1 010.0"), "paid conf1");
     drop(stream);
 
     // At once, on 16 connections, with two amounts: one of them is paid, and every request

@@ -123,7 +123,8 @@ fn parse_args() -> Result<Args, String> {
         clients: 8,
     };
     let mut it = std::env::args().skip(1);
-    let mut fail_point_room = false;
+    // The fail point's flags, put together once all are read.
+    let (mut room, mut space_back_after) = (None, None);
     let number = |it: &mut dyn Iterator<Item = String>, flag: &str| -> Result<u64, String> {
         let value = it.next().ok_or(format!("{flag} needs a number"))?;
         value
@@ -162,33 +163,13 @@ fn parse_args() -> Result<Args, String> {
                 args.clients = n as usize;
             }
             "--repair" => args.config.ledger_options.repair = true,
-            "--fail-writes-after" => {
-                let room = number(&mut it, "--fail-writes-after")?;
-                let point =
-                    args.config
-                        .ledger_options
-                        .fail_point
-                        .get_or_insert(ledger::FailPoint {
-                            room,
-                            space_back_after: None,
-                        });
-                point.room = room;
-                fail_point_room = true;
-            }
+            "--fail-writes-after" => room = Some(number(&mut it, "--fail-writes-after")?),
             "--space-back-after" => {
                 let n = number(&mut it, "--space-back-after")?;
                 if n == 0 {
                     return Err("--space-back-after must be at least 1".into());
                 }
-                let point =
-                    args.config
-                        .ledger_options
-                        .fail_point
-                        .get_or_insert(ledger::FailPoint {
-                            room: 0,
-                            space_back_after: None,
-                        });
-                point.space_back_after = Some(n);
+                space_back_after = Some(n);
             }
             "--demo" => args.demo = true,
             "--crash" => args.crash = true,
@@ -200,9 +181,14 @@ fn parse_args() -> Result<Args, String> {
     if (args.crash || args.hostile) && !args.demo {
         return Err("--crash and --hostile go with --demo".into());
     }
-    if args.config.ledger_options.fail_point.is_some() && !fail_point_room {
-        return Err("--space-back-after goes with --fail-writes-after".into());
-    }
+    args.config.ledger_options.fail_point = match (room, space_back_after) {
+        (Some(room), space_back_after) => Some(ledger::FailPoint {
+            room,
+            space_back_after,
+        }),
+        (None, Some(_)) => return Err("--space-back-after goes with --fail-writes-after".into()),
+        (None, None) => None,
+    };
     if args.demo
         && (args.config.ledger_options.fail_point.is_some() || args.config.ledger_options.repair)
     {

@@ -20,6 +20,8 @@ use futures_lite::{future, AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, StreamE
 use rustix::process::Signal;
 use smol_nursery::{Nursery, NurseryBuilder};
 
+use crate::ledger;
+
 /// Orders each client offers.
 const ORDERS_PER_CLIENT: usize = 1_000;
 /// Orders a connection may have sent and not yet seen acknowledged.
@@ -381,14 +383,15 @@ fn run_with_helper<T>(
     result
 }
 
-/// The ids in the ledger, each once; fails on a repeated id or a torn line.
+/// The ids in the ledger, each once; fails on a repeated id, a torn line or a record whose
+/// checksum does not match.
 fn ledger_ids(path: &Path) -> Result<HashSet<String>, Box<dyn Error>> {
     let text = std::fs::read_to_string(path)?;
     let mut ids = HashSet::new();
     for line in text.split_inclusive('\n') {
         let fields: Vec<&str> = line.trim_end().split(' ').collect();
-        let well_formed = line.ends_with('\n')
-            && matches!(fields[..], [id, amount] if !id.is_empty() && amount.parse::<f64>().is_ok_and(|a| a > 0.0));
+        let well_formed = matches!(fields[..], [id, amount, _] if ledger::record(id, amount) == line
+            && amount.parse::<f64>().is_ok_and(|a| a > 0.0));
         if !well_formed {
             return Err(format!("torn or malformed ledger line: {line:?}").into());
         }

@@ -8,8 +8,11 @@
 //!   (`12`, `12.5`, `0.01`; not `-5`, `1e3`, `12.345`, `0`, `inf`).
 //!
 //! Each request gets one answer line: `paid <order-id>` once the order is durably in the
-//! ledger (again, if it already was), or `error <reason>`. Nothing else is ever written to
-//! the ledger. A line longer than 1 KiB is answered `error line too long` and the connection
+//! ledger (again, if it already was with the same amount: `10` and `10.00` are the same
+//! order), or `error <reason>`: among them `error conflict: <order-id> was paid <amount>` for
+//! an id already paid with another amount, and `error payment of <order-id> failed, not paid:
+//! <why>` when the ledger could not be written (the order may be sent again). Nothing else is
+//! ever written to the ledger. A line longer than 1 KiB is answered `error line too long` and the connection
 //! is closed without reading the rest of it; so is a connection that stays silent for the
 //! idle deadline (`error idle ...`).
 

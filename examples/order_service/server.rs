@@ -38,6 +38,13 @@
 //!   order in flight, where it was started, for how long.
 //! - **Idle deadline**: a connection that sends nothing for `--idle-ms` is answered
 //!   `error idle ...` and closed (a slowloris holds a place for that long at most).
+//! - **Accept errors**: the listener is a child of the server nursery, which fails fast, so
+//!   an error it returns ends the server. It returns only the errors that say the listener
+//!   itself is gone (`EBADF`, `ENOTSOCK`, `EINVAL`, `EOPNOTSUPP`, `EFAULT`); the others
+//!   (`EMFILE`, `ENFILE`, `ENOBUFS`, `ENOMEM`, `ECONNABORTED`, ...) mean "not now": it keeps
+//!   its reserved place, waits 100 ms and accepts again, logging once when such an episode
+//!   starts and once, with its count, when it ends. The connections already open are served
+//!   all along.
 
 use std::io;
 use std::net::SocketAddr;
@@ -55,11 +62,15 @@ use smol_nursery::{
     StartError,
 };
 
-use crate::ledger::{Claim, Ledger, Paid};
+use crate::ledger::{self, Claim, Ledger, Paid};
 use crate::protocol::{self, Read};
 
 /// How long an order's notifications may take.
 const NOTIFY_BUDGET: Duration = Duration::from_millis(150);
+
+/// How long the listener waits after an accept error that means "not now" (trio's
+/// `serve_listeners` waits as long).
+const ACCEPT_BACKOFF: Duration = Duration::from_millis(100);
 
 /// The server's settings, from the command line.
 #[derive(Clone, Debug)]
@@ -74,6 +85,8 @@ pub struct Config {
     pub max_connections: usize,
     /// A connection silent for this long is closed.
     pub idle: Duration,
+    /// How the ledger is opened: repair, fault injection.
+    pub ledger_options: ledger::Options,
 }
 
 /// What the server counts, printed when it exits.
@@ -81,11 +94,13 @@ pub struct Config {
 pub struct Stats {
     pub paid: AtomicUsize,
     pub paid_before: AtomicUsize,
+    pub conflicts: AtomicUsize,
     pub payment_failures: AtomicUsize,
     pub refused: AtomicUsize,
     pub idle_closed: AtomicUsize,
     pub too_long_closed: AtomicUsize,
     pub connections: AtomicUsize,
+    pub accept_errors: AtomicUsize,
     pub notifications_sent: AtomicUsize,
     pub notifications_failed: AtomicUsize,
     pub notifications_timed_out: AtomicUsize,
@@ -97,6 +112,8 @@ pub struct Stats {
 enum OrderError {
     /// The ledger could not be written: the payment failed.
     Ledger(io::Error),
+    /// The id was paid before with another amount: the order is refused.
+    Conflict,
     /// A notification could not be delivered (which one).
     Notification(&'static str),
 }
@@ -118,11 +135,20 @@ pub fn run(config: Config) -> io::Result<()> {
     let signals = Signals::new([Signal::Term, Signal::Int, Signal::Usr1])?;
     #[cfg(not(unix))]
     let signals = Signals::new([Signal::Int])?;
-    let (ledger, ledger_thread, recovered) = Ledger::open(&config.ledger)?;
+    let (ledger, ledger_thread, recovered) = Ledger::open(&config.ledger, &config.ledger_options)?;
     if recovered.torn_bytes > 0 {
         eprintln!(
-            "server: the ledger ended with a torn line ({} bytes, no newline): cut off",
+            "server: the ledger ended with a torn record ({} bytes, no newline): cut off",
             recovered.torn_bytes
+        );
+    }
+    if let Some((lines, side)) = &recovered.repaired {
+        let lines: Vec<String> = lines.iter().map(usize::to_string).collect();
+        eprintln!(
+            "server: repair: {} damaged line(s) of the ledger (line {}) moved to {}",
+            lines.len(),
+            lines.join(", "),
+            side.display()
         );
     }
     eprintln!("server: {} orders already in the ledger", recovered.orders);
@@ -147,16 +173,18 @@ pub fn run(config: Config) -> io::Result<()> {
 
     let count = |n: &AtomicUsize| n.load(Ordering::SeqCst);
     println!(
-        "server: {} orders paid ({} more answered from the ledger), {} payments failed, {} lines refused; \
-         connections: {} served, {} closed idle, {} closed for an overlong line; \
-         notifications: {} sent, {} failed, {} timed out, {} cancelled",
+        "server: {} orders paid ({} more answered from the ledger), {} conflicts, {} payments failed, \
+         {} lines refused; connections: {} served, {} closed idle, {} closed for an overlong line, \
+         {} accept errors backed off; notifications: {} sent, {} failed, {} timed out, {} cancelled",
         count(&stats.paid),
         count(&stats.paid_before),
+        count(&stats.conflicts),
         count(&stats.payment_failures),
         count(&stats.refused),
         count(&stats.connections),
         count(&stats.idle_closed),
         count(&stats.too_long_closed),
+        count(&stats.accept_errors),
         count(&stats.notifications_sent),
         count(&stats.notifications_failed),
         count(&stats.notifications_timed_out),
@@ -202,7 +230,9 @@ async fn serve(service: Service, signals: Signals) -> io::Result<()> {
 }
 
 /// Binds, says where, then accepts until cancelled: a place under the limit first, then the
-/// connection, so that a flood beyond the limit waits in the kernel's backlog.
+/// connection, so that a flood beyond the limit waits in the kernel's backlog. An accept
+/// error that means "not now" is waited out (see the module docs); only one that says the
+/// listener is gone is returned, and ends the server.
 async fn listen(
     ready: Ready<SocketAddr>,
     service: Service,
@@ -210,16 +240,106 @@ async fn listen(
 ) -> io::Result<()> {
     let listener = TcpListener::bind(service.config.listen.as_str()).await?;
     ready.started(listener.local_addr()?);
+    let mut pressure = Pressure::default();
     loop {
         let Ok(slot) = connections.reserve().await else {
             return Ok(());
         };
-        let (stream, _peer) = listener.accept().await?;
+        let stream = loop {
+            match listener.accept().await {
+                Ok((stream, _peer)) => break stream,
+                Err(err) if listener_gone(&err) => {
+                    eprintln!("server: the listener failed: {err}");
+                    return Err(err);
+                }
+                Err(err) => {
+                    service.stats.accept_errors.fetch_add(1, Ordering::Relaxed);
+                    pressure.failed(&err);
+                    Timer::after(ACCEPT_BACKOFF).await;
+                }
+            }
+        };
+        pressure.ended();
         service.stats.connections.fetch_add(1, Ordering::Relaxed);
         let grace = service.config.grace;
         let connection = connection(service.clone(), stream, connections.clone());
         slot.start_soon(shield(connection).grace(grace));
     }
+}
+
+/// An episode of accept errors that mean "not now": logged when it starts, and with its count
+/// when an accept succeeds again (or the listener stops first).
+#[derive(Default)]
+struct Pressure {
+    /// When the episode under way started, and how many accepts failed in it.
+    episode: Option<(std::time::Instant, usize)>,
+}
+
+impl Pressure {
+    /// An accept failed with an error that means "not now".
+    fn failed(&mut self, err: &io::Error) {
+        match &mut self.episode {
+            Some((_, failures)) => *failures += 1,
+            None => {
+                eprintln!(
+                    "server: accept failed: {err}; accepting again every {} ms until it passes, \
+                     the open connections are served meanwhile",
+                    ACCEPT_BACKOFF.as_millis()
+                );
+                self.episode = Some((std::time::Instant::now(), 1));
+            }
+        }
+    }
+
+    /// An accept succeeded: the episode under way, if any, is over.
+    fn ended(&mut self) {
+        if let Some((since, failures)) = self.episode.take() {
+            eprintln!(
+                "server: accepting again, after {failures} failed accepts over {} ms",
+                since.elapsed().as_millis()
+            );
+        }
+    }
+}
+
+impl Drop for Pressure {
+    fn drop(&mut self) {
+        if let Some((since, failures)) = self.episode.take() {
+            eprintln!(
+                "server: the listener stopped during an episode of {failures} failed accepts \
+                 over {} ms",
+                since.elapsed().as_millis()
+            );
+        }
+    }
+}
+
+/// Whether an accept error says that the listener itself is gone (a closed or invalid
+/// socket), rather than "not now" (out of descriptors, buffers or memory; a connection
+/// aborted before it was accepted; a network that is down for a moment).
+#[cfg(unix)]
+fn listener_gone(err: &io::Error) -> bool {
+    use rustix::io::Errno;
+    Errno::from_io_error(err).is_some_and(|errno| {
+        [
+            Errno::BADF,
+            Errno::NOTSOCK,
+            Errno::INVAL,
+            Errno::OPNOTSUPP,
+            Errno::FAULT,
+        ]
+        .contains(&errno)
+    })
+}
+
+/// Whether an accept error says that the listener itself is gone: without errno values, the
+/// kinds that stand for an invalid or unsupported socket.
+#[cfg(not(unix))]
+fn listener_gone(err: &io::Error) -> bool {
+    matches!(
+        err.kind(),
+        io::ErrorKind::InvalidInput | io::ErrorKind::Unsupported
+    )
 }
 
 /// SIGTERM or SIGINT: cancels the server (its listener stops accepting) and the connections
@@ -401,22 +521,28 @@ async fn place_order(
         let Service { ledger, stats, .. } = service.clone();
         nursery
             .start_soon(shield(async move {
-                let paid = ledger
-                    .pay(claim, &order.amount)
-                    .await
-                    .map_err(OrderError::Ledger);
+                let paid = ledger.pay(claim, &order.amount).await;
                 let counter = match &paid {
                     Ok(Paid::Now) => &stats.paid,
                     Ok(Paid::Before) => &stats.paid_before,
+                    Ok(Paid::Conflict(_)) => &stats.conflicts,
                     Err(_) => &stats.payment_failures,
                 };
                 counter.fetch_add(1, Ordering::Relaxed);
                 let reply = match &paid {
-                    Ok(_) => format!("paid {}\n", order.id),
-                    Err(_) => format!("error payment of {} failed\n", order.id),
+                    Ok(Paid::Now | Paid::Before) => format!("paid {}\n", order.id),
+                    Ok(Paid::Conflict(amount)) => {
+                        format!("error conflict: {} was paid {amount}\n", order.id)
+                    }
+                    Err(err) => format!("error payment of {} failed, not paid: {err}\n", order.id),
                 };
                 let _ = replies.send(reply).await;
-                paid.map(drop)
+                match paid {
+                    Ok(Paid::Now | Paid::Before) => Ok(()),
+                    // Fails the order: its notifications are cancelled, nothing is sent.
+                    Ok(Paid::Conflict(_)) => Err(OrderError::Conflict),
+                    Err(err) => Err(OrderError::Ledger(err)),
+                }
             }))
             .map_err(|_| OrderError::Notification("closed"))?;
         for kind in ["email", "sms"] {
@@ -436,7 +562,13 @@ async fn place_order(
         }
         for error in err.errors() {
             match error {
-                OrderError::Ledger(err) => eprintln!("server: payment of order {id} failed: {err}"),
+                // The ledger logs its failures once per episode; each order only if asked.
+                OrderError::Ledger(err) => {
+                    if std::env::var_os("ORDER_SERVICE_VERBOSE").is_some() {
+                        eprintln!("server: payment of order {id} failed: {err}");
+                    }
+                }
+                OrderError::Conflict => {}
                 OrderError::Notification(kind) => {
                     stats.notifications_failed.fetch_add(1, Ordering::Relaxed);
                     if std::env::var_os("ORDER_SERVICE_VERBOSE").is_some() {

@@ -93,7 +93,7 @@ pin_project! {
             let mut future = this.future;
             let panic = catch_unwind(AssertUnwindSafe(|| future.set(None))).err();
             let end = End { error: None, cancelled: panic.is_none(), panic };
-            report(this.shared, this.starter, end);
+            report(this.shared, this.starter, this.member, end);
             this.member.finish(this.shared);
         }
     }
@@ -211,7 +211,7 @@ where
             None => end.panic = Some(panic),
         }
     }
-    report(this.shared, this.starter, end);
+    report(this.shared, this.starter, this.member, end);
     finish_quietly(this, result)
 }
 
@@ -231,12 +231,16 @@ where
 
 /// Hands a child's end to its starter, or else to the nursery.
 #[inline]
-fn report<E, S: Starter<E>, X: ExecutorKind>(shared: &Shared<E, X>, starter: &S, end: End<E>) {
+fn report<E, S, X>(shared: &Shared<E, X>, starter: &S, member: &Member, end: End<E>)
+where
+    S: Starter<E>,
+    X: ExecutorKind,
+{
     if !S::WATCHES && end.error.is_none() && end.panic.is_none() {
         // An ordinary child that returned or was cancelled: nobody needs to hear of it.
         return;
     }
     if let Some(end) = starter.take_end(end) {
-        shared.fail(end);
+        shared.fail(end, member.location());
     }
 }

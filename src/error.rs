@@ -2,6 +2,7 @@
 
 use std::error::Error;
 use std::fmt;
+use std::panic::Location;
 use std::time::Duration;
 
 /// How a child ended, when it did not return `Ok`: what awaiting its [`TaskHandle`] yields.
@@ -133,23 +134,36 @@ impl Error for NurseryClosed {}
 ///     assert_eq!(err.to_string(), "1 task failed: disk full");
 /// }));
 /// ```
-#[derive(Clone, PartialEq, Eq)]
+#[derive(Clone)]
 pub struct NurseryError<E> {
     /// Every `Err` returned by a child, in the order they happened.
     errors: Vec<E>,
+    /// The start site of the child that returned each error, in the same order.
+    sites: Vec<&'static Location<'static>>,
     /// The deadline's budget, if the deadline passed while a child was unfinished.
     timeout: Option<Duration>,
-    /// A scope's body was cancelled by `cancel()` before it returned, and nothing failed.
+    /// A scope's body was cancelled by `cancel()` before it returned, and nothing failed; or
+    /// a child started with `start` was cancelled before it was ready.
     cancelled: bool,
+    /// Why a child started with `start` never became ready, when that is all this error says
+    /// (it came from a [`StartError`](crate::StartError) other than `Failed`).
+    not_started: Option<&'static str>,
 }
 
 impl<E> NurseryError<E> {
     /// Builds the error; `join` never builds one with no errors and no timeout.
-    pub(crate) fn new(errors: Vec<E>, timeout: Option<Duration>) -> Self {
+    pub(crate) fn new(
+        errors: Vec<E>,
+        sites: Vec<&'static Location<'static>>,
+        timeout: Option<Duration>,
+    ) -> Self {
+        debug_assert_eq!(errors.len(), sites.len());
         NurseryError {
             errors,
+            sites,
             timeout,
             cancelled: false,
+            not_started: None,
         }
     }
 
@@ -157,14 +171,29 @@ impl<E> NurseryError<E> {
     pub(crate) fn cancelled() -> Self {
         NurseryError {
             errors: Vec::new(),
+            sites: Vec::new(),
             timeout: None,
             cancelled: true,
+            not_started: None,
+        }
+    }
+
+    /// The error of a child started with `start` that never became ready without failing:
+    /// `why` says what happened instead.
+    pub(crate) fn not_started(why: &'static str, cancelled: bool) -> Self {
+        NurseryError {
+            errors: Vec::new(),
+            sites: Vec::new(),
+            timeout: None,
+            cancelled,
+            not_started: Some(why),
         }
     }
 
     /// Returns `true` if this is a [`scope`](crate::scope) whose body was cancelled by
-    /// `cancel()` before it returned, while no child failed and no deadline passed. Always
-    /// `false` for [`Nursery::join`](crate::Nursery::join).
+    /// `cancel()` before it returned, while no child failed and no deadline passed, or the
+    /// conversion of a [`StartError::Cancelled`](crate::StartError::Cancelled). Always `false`
+    /// for [`Nursery::join`](crate::Nursery::join).
     ///
     /// # Examples
     ///
@@ -218,6 +247,41 @@ impl<E> NurseryError<E> {
     /// ```
     pub fn errors(&self) -> &[E] {
         &self.errors
+    }
+
+    /// Returns each error with where the child that returned it was started: the
+    /// `#[track_caller]` location of its `start_soon` (or `start`, `Slot::start_soon`,
+    /// `scope` for a scope's body, the `race_ok` call for every attempt of a race), in the
+    /// order of [`errors`](NurseryError::errors), with the same length.
+    ///
+    /// The sites are kept only for errors: a child that does not fail costs nothing more.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use async_executor::Executor;
+    /// use smol_nursery::Nursery;
+    ///
+    /// let ex = Arc::new(Executor::new());
+    /// futures_lite::future::block_on(ex.run(async {
+    ///     let nursery = Nursery::new(&ex);
+    ///     let line = line!() + 1;
+    ///     nursery.start_soon(async { Err::<(), _>("connection refused") });
+    ///
+    ///     let err = nursery.join().await.unwrap_err();
+    ///     for (error, site) in err.origins() {
+    ///         println!("{site}: {error}"); // src/main.rs:9:13: connection refused
+    ///         assert_eq!(site.line(), line);
+    ///     }
+    ///     assert_eq!(err.origins().len(), err.errors().len());
+    /// }));
+    /// ```
+    pub fn origins(
+        &self,
+    ) -> impl ExactSizeIterator<Item = (&E, &'static Location<'static>)> + DoubleEndedIterator + '_
+    {
+        self.errors.iter().zip(self.sites.iter().copied())
     }
 
     /// Takes the errors out, in the order they happened.
@@ -303,6 +367,19 @@ impl<E> NurseryError<E> {
     }
 }
 
+/// Two errors are equal when they hold equal errors in the same order, the same timeout, and
+/// say the same; where the errors came from is not compared.
+impl<E: PartialEq> PartialEq for NurseryError<E> {
+    fn eq(&self, other: &Self) -> bool {
+        self.errors == other.errors
+            && self.timeout == other.timeout
+            && self.cancelled == other.cancelled
+            && self.not_started == other.not_started
+    }
+}
+
+impl<E: Eq> Eq for NurseryError<E> {}
+
 impl<E: fmt::Debug> fmt::Debug for NurseryError<E> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut debug = f.debug_struct("NurseryError");
@@ -312,12 +389,18 @@ impl<E: fmt::Debug> fmt::Debug for NurseryError<E> {
         if self.cancelled {
             debug.field("cancelled", &true);
         }
+        if let Some(why) = self.not_started {
+            debug.field("not_started", &why);
+        }
         debug.finish()
     }
 }
 
 impl<E: fmt::Display> fmt::Display for NurseryError<E> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if let Some(why) = self.not_started {
+            return f.write_str(why);
+        }
         if self.cancelled {
             return f.write_str("the scope was cancelled before its body finished");
         }
@@ -353,14 +436,18 @@ mod tests {
 
     #[test]
     fn display_lists_timeout_count_and_each_error() {
-        let err = NurseryError::new(vec!["a", "b"], Some(Duration::from_millis(1500)));
+        let err = NurseryError::new(
+            vec!["a", "b"],
+            vec![Location::caller(); 2],
+            Some(Duration::from_millis(1500)),
+        );
         assert_eq!(
             err.to_string(),
             "deadline of 1.5s passed, and 2 tasks failed: a; b"
         );
-        let err = NurseryError::new(vec!["a"], None);
+        let err = NurseryError::new(vec!["a"], vec![Location::caller()], None);
         assert_eq!(err.to_string(), "1 task failed: a");
-        let err = NurseryError::<&str>::new(vec![], Some(Duration::from_secs(2)));
+        let err = NurseryError::<&str>::new(vec![], vec![], Some(Duration::from_secs(2)));
         assert_eq!(err.to_string(), "deadline of 2s passed");
     }
 }

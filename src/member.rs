@@ -87,6 +87,12 @@ impl Member {
         self.id
     }
 
+    /// Where the child was started.
+    #[inline]
+    pub(crate) fn location(&self) -> &'static Location<'static> {
+        self.location
+    }
+
     /// Whether the child is counted as finished already.
     #[inline]
     pub(crate) fn is_finished(&self) -> bool {

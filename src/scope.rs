@@ -164,7 +164,7 @@ where
             *this.body_cancelled = end.cancelled;
             *this.waker = None;
             // The owner failed: its error or panic cancels the nursery whatever its policy.
-            nursery.fail_owner(end);
+            nursery.fail_owner(end, this.member.location());
             this.member.finish(nursery);
         }
 

@@ -2,6 +2,7 @@
 
 use std::fmt;
 use std::panic::resume_unwind;
+use std::panic::Location;
 use std::sync::Arc;
 
 use crate::sync::{Mutex, PoisonError};
@@ -83,6 +84,8 @@ impl Default for Policy {
 struct Errors<E> {
     /// Errors in the order they happened.
     list: Vec<E>,
+    /// The start site of the child that returned each error, in the same order.
+    sites: Vec<&'static Location<'static>>,
     /// `join` took the list, or the nursery was dropped: later errors are dropped at once.
     taken: bool,
 }
@@ -97,6 +100,7 @@ impl<E, X: ExecutorKind> Shared<E, X> {
             fail_fast: policy.fail_fast,
             errors: Mutex::new(Errors {
                 list: Vec::new(),
+                sites: Vec::new(),
                 taken: false,
             }),
         }
@@ -105,21 +109,22 @@ impl<E, X: ExecutorKind> Shared<E, X> {
     /// The one failure path: keeps a child's error and panic, and cancels the nursery if
     /// there was either and the nursery fails fast. An end with neither (returned, or
     /// cancelled) changes nothing.
-    pub(crate) fn fail(&self, end: End<E>) {
-        self.fail_as(end, self.fail_fast);
+    pub(crate) fn fail(&self, end: End<E>, site: &'static Location<'static>) {
+        self.fail_as(end, site, self.fail_fast);
     }
 
     /// The failure path of a scope's body: the owner failed, which cancels the nursery
     /// whatever its policy.
-    pub(crate) fn fail_owner(&self, end: End<E>) {
-        self.fail_as(end, true);
+    pub(crate) fn fail_owner(&self, end: End<E>, site: &'static Location<'static>) {
+        self.fail_as(end, site, true);
     }
 
-    /// Keeps the error and panic of `end`, and cancels if `cancel` says so.
-    fn fail_as(&self, end: End<E>, cancel: bool) {
+    /// Keeps the error (with the start site of the child that returned it) and the panic of
+    /// `end`, and cancels if `cancel` says so.
+    fn fail_as(&self, end: End<E>, site: &'static Location<'static>, cancel: bool) {
         let failed = cancel && (end.error.is_some() || end.panic.is_some());
         if let Some(error) = end.error {
-            self.record_error(error);
+            self.record_error(error, site);
         }
         if let Some(panic) = end.panic {
             self.core.record_panic(panic);
@@ -130,13 +135,14 @@ impl<E, X: ExecutorKind> Shared<E, X> {
     }
 
     /// Records a child's error, or drops it if nobody will read it any more.
-    fn record_error(&self, error: E) {
+    fn record_error(&self, error: E, site: &'static Location<'static>) {
         let rejected = {
             let mut errors = self.errors.lock().unwrap_or_else(PoisonError::into_inner);
             if errors.taken {
                 Some(error)
             } else {
                 errors.list.push(error);
+                errors.sites.push(site);
                 None
             }
         };
@@ -173,7 +179,7 @@ impl<E, X: ExecutorKind> Shared<E, X> {
     /// error and the timeout.
     pub(crate) fn conclude(&self, closing: Closing) -> Result<(), NurseryError<E>> {
         drop(closing.deadline);
-        let errors = self.take_errors();
+        let (errors, sites) = self.take_errors();
         if let Some(panic) = closing.panic {
             drop_quietly(errors);
             resume_unwind(panic);
@@ -181,7 +187,7 @@ impl<E, X: ExecutorKind> Shared<E, X> {
         if errors.is_empty() && closing.timed_out.is_none() {
             Ok(())
         } else {
-            Err(NurseryError::new(errors, closing.timed_out))
+            Err(NurseryError::new(errors, sites, closing.timed_out))
         }
     }
 
@@ -192,14 +198,18 @@ impl<E, X: ExecutorKind> Shared<E, X> {
             return;
         }
         self.core.abandon();
-        drop_quietly(self.take_errors());
+        drop_quietly(self.take_errors().0);
     }
 
-    /// Takes the recorded errors; errors recorded later are dropped.
-    pub(crate) fn take_errors(&self) -> Vec<E> {
+    /// Takes the recorded errors and their children's start sites; errors recorded later
+    /// are dropped.
+    pub(crate) fn take_errors(&self) -> (Vec<E>, Vec<&'static Location<'static>>) {
         let mut errors = self.errors.lock().unwrap_or_else(PoisonError::into_inner);
         errors.taken = true;
-        std::mem::take(&mut errors.list)
+        (
+            std::mem::take(&mut errors.list),
+            std::mem::take(&mut errors.sites),
+        )
     }
 }
 

@@ -17,6 +17,7 @@ use std::task::{Context, Poll, Waker};
 
 use crate::child::Starter;
 use crate::core::drop_quietly;
+use crate::error::NurseryError;
 use crate::shared::{Caller, End, Shared};
 use crate::shield::IntoChild;
 use crate::spawn::{spawn, SpawnChild};
@@ -66,11 +67,58 @@ impl<E: fmt::Display> fmt::Display for StartError<E> {
     }
 }
 
-impl<E: Error + 'static> Error for StartError<E> {
-    fn source(&self) -> Option<&(dyn Error + 'static)> {
-        match self {
-            StartError::Failed(error) => Some(error),
-            _ => None,
+/// Any error type that can be printed makes `StartError` an [`Error`] (as for
+/// [`NurseryError`]), so that `start(...).await?` works in a function returning
+/// `Box<dyn Error>` even when the children's errors are `String`s. The child's error is part
+/// of the message.
+impl<E: fmt::Debug + fmt::Display> Error for StartError<E> {}
+
+/// A failed start as the error of a whole nursery, so that `start(...).await?` works in a
+/// function returning `Result<_, NurseryError<E>>`: `Failed(e)` becomes an error whose
+/// [`errors`](NurseryError::errors) are `[e]`; `Cancelled` one whose
+/// [`is_cancelled`](NurseryError::is_cancelled) is `true`; `Exited` and `Closed` one with no
+/// errors whose message says what happened.
+///
+/// # Examples
+///
+/// ```
+/// use std::sync::Arc;
+/// use async_executor::Executor;
+/// use smol_nursery::{Nursery, NurseryError};
+///
+/// async fn serve(nursery: &Nursery<'_, String>) -> Result<u16, NurseryError<String>> {
+///     let (port, _server) = nursery
+///         .start(|_ready| async { Err::<(), _>(String::from("address in use")) })
+///         .await?; // the failed bind is not lost
+///     Ok(port)
+/// }
+///
+/// let ex = Arc::new(Executor::new());
+/// futures_lite::future::block_on(ex.run(async {
+///     let nursery = Nursery::new(&ex);
+///     let err = serve(&nursery).await.unwrap_err();
+///     assert_eq!(err.errors(), ["address in use"]);
+///     nursery.join().await.unwrap();
+/// }));
+/// ```
+impl<E> From<StartError<E>> for NurseryError<E> {
+    /// The error's origin is where it was converted (the `?`): a `StartError` does not keep
+    /// its child's start site.
+    #[track_caller]
+    fn from(error: StartError<E>) -> Self {
+        match error {
+            StartError::Failed(error) => {
+                NurseryError::new(vec![error], vec![Location::caller()], None)
+            }
+            StartError::Cancelled => {
+                NurseryError::not_started("task was cancelled before it was ready", true)
+            }
+            StartError::Exited => {
+                NurseryError::not_started("task returned without saying it was ready", false)
+            }
+            StartError::Closed => {
+                NurseryError::not_started("starting a task in a closed nursery", false)
+            }
         }
     }
 }

@@ -8,6 +8,7 @@ use crate::executor::{ExecutorKind, IntoExecutor, IntoLocalExecutor};
 use crate::handle::{LocalNurseryHandle, NurseryHandle};
 use crate::nursery::{LocalNursery, Nursery};
 use crate::scope::{LocalScope, Scope};
+use crate::set::{LocalNurserySet, NurserySet};
 use crate::shared::Policy;
 
 /// Builds a [`Nursery`] (or a [`scope`](crate::scope)) with policies: a concurrency limit, and
@@ -202,6 +203,63 @@ impl NurseryBuilder {
         executor: impl IntoLocalExecutor<'ex>,
     ) -> LocalNursery<'ex, E> {
         Nursery::with_policy(executor.into_executor(), self.policy)
+    }
+
+    /// Builds a [`NurserySet`] on `executor`, as [`NurserySet::new`] does, with these
+    /// policies: under a [`limit`](NurseryBuilder::limit), running children plus unread
+    /// results are at most the limit. [`fail_fast`](NurseryBuilder::fail_fast) does not apply
+    /// to sets: an `Err` is a result, and cancels nothing.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use async_executor::Executor;
+    /// use smol_nursery::NurseryBuilder;
+    ///
+    /// let ex = Arc::new(Executor::new());
+    /// futures_lite::future::block_on(ex.run(async {
+    ///     let mut set = NurseryBuilder::new().limit(2).build_set::<u32, ()>(&ex);
+    ///     for i in 0..5 {
+    ///         set.start_soon(async move { Ok(i) });
+    ///     }
+    ///     // Two results wait unread: the other three children have not started.
+    ///     while ex.try_tick() {}
+    ///     assert_eq!(set.snapshot().unread(), 2);
+    ///     assert_eq!(set.len(), 5);
+    ///     let mut total = 0;
+    ///     while let Some(result) = set.next().await {
+    ///         total += result.unwrap();
+    ///     }
+    ///     assert_eq!(total, 10);
+    /// }));
+    /// ```
+    pub fn build_set<'ex, T, E>(self, executor: impl IntoExecutor<'ex>) -> NurserySet<'ex, T, E> {
+        NurserySet::with_policy(executor.into_executor(), self.policy)
+    }
+
+    /// Builds a [`LocalNurserySet`] on `executor`, as [`build_set`](NurseryBuilder::build_set)
+    /// does for a [`NurserySet`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::rc::Rc;
+    /// use async_executor::LocalExecutor;
+    /// use smol_nursery::NurseryBuilder;
+    ///
+    /// let ex = Rc::new(LocalExecutor::new());
+    /// futures_lite::future::block_on(ex.run(async {
+    ///     let mut set = NurseryBuilder::new().limit(8).build_local_set::<Rc<u32>, ()>(&ex);
+    ///     set.start_soon(async { Ok(Rc::new(1)) });
+    ///     assert_eq!(*set.next().await.unwrap().unwrap(), 1);
+    /// }));
+    /// ```
+    pub fn build_local_set<'ex, T, E>(
+        self,
+        executor: impl IntoLocalExecutor<'ex>,
+    ) -> LocalNurserySet<'ex, T, E> {
+        NurserySet::with_policy(executor.into_executor(), self.policy)
     }
 
     /// Builds a nursery of any executor kind on `executor`, as [`Nursery::new`] does: the

@@ -12,9 +12,12 @@
 //! # Invariants
 //!
 //! 1. `held` counts the permits in use: children spawned under the limit and not finished,
-//!    plus slots handed out. `held <= limit`.
+//!    plus slots handed out, plus a set's unread results. `held <= limit`, but see 4.
 //! 2. The queue is non-empty only while `held == limit`: a freed permit goes to the queue first.
 //! 3. Reservers are served only when the queue is empty, in the order they began waiting.
+//! 4. A set's unread results hold permits too (`hold_for_result`): `held` may exceed the
+//!    limit while a child whose result arrived has not finished yet; a permit released then
+//!    goes back instead of on. So running children plus unread results stay at most `limit`.
 //!
 //! [`TaskHandle`]: crate::TaskHandle
 
@@ -93,6 +96,12 @@ impl<A: FnOnce() -> bool> Limiter<A> {
         }
         loop {
             let mut state = self.lock();
+            if state.held > self.limit() {
+                // More are held than the limit allows: a set's finishing child whose result
+                // holds a permit of its own (`hold_for_result`). There is no room to hand on.
+                state.held -= 1;
+                return;
+            }
             if let Some(admit) = state.queue.pop_front() {
                 drop(state);
                 let outer = ADMITTING.with(|admitting| admitting.replace(me));
@@ -118,6 +127,14 @@ impl<A: FnOnce() -> bool> Limiter<A> {
 }
 
 impl<A> LimitState<A> {
+    /// A result of a set's child arrives while its child still holds a permit: the result
+    /// holds one of its own until it is read, and the child's, released when it finishes, is
+    /// then not handed on (invariant 4). May make `held` exceed the limit by the finishing
+    /// children.
+    pub(crate) fn hold_for_result(&mut self) {
+        self.held += 1;
+    }
+
     /// Takes a permit for a new child, if one is free and no child waits before it.
     pub(crate) fn try_take_for_child(&mut self, limit: usize) -> bool {
         if self.held < limit && self.queue.is_empty() {

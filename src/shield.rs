@@ -207,6 +207,8 @@ where
     }
 }
 
+pub(crate) use sealed::Sealed;
+
 /// Keeps [`IntoChild`] closed to other implementations.
 mod sealed {
     /// Implemented for every future and every [`Shielded`](super::Shielded), so that no type

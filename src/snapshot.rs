@@ -95,6 +95,8 @@ pub struct Snapshot {
     pub(crate) adopted: bool,
     /// The unfinished children (`len()`).
     pub(crate) unfinished: usize,
+    /// For a set: the results that wait unread (0 for a nursery).
+    pub(crate) unread: usize,
     /// The unfinished children that have been polled, by id.
     pub(crate) children: Vec<ChildSnapshot>,
     /// Nurseries adopted, and nurseries opened in a child that is not listed.
@@ -247,6 +249,28 @@ impl Snapshot {
     /// ```
     pub fn is_empty(&self) -> bool {
         self.unfinished == 0
+    }
+
+    /// For a [`NurserySet`](crate::NurserySet): how many results of its children wait unread
+    /// (they count in [`len`](crate::NurserySet::len) too, not in this snapshot's
+    /// [`len`](Snapshot::len)). Always 0 for a nursery.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use async_executor::Executor;
+    /// use smol_nursery::NurserySet;
+    ///
+    /// let ex = Arc::new(Executor::new());
+    /// let set = NurserySet::<u32, ()>::new(&ex);
+    /// set.start_soon(async { Ok(1) });
+    /// while ex.try_tick() {}
+    /// assert_eq!(set.snapshot().unread(), 1);
+    /// assert_eq!(set.snapshot().len(), 0, "the child itself has finished");
+    /// ```
+    pub fn unread(&self) -> usize {
+        self.unread
     }
 
     /// The unfinished children that have been polled, in start order.
@@ -528,6 +552,9 @@ impl Snapshot {
             return writeln!(f, ": joined");
         }
         write!(f, ": {} unfinished", self.unfinished)?;
+        if self.unread > 0 {
+            write!(f, ", {} results unread", self.unread)?;
+        }
         if let Some(cause) = self.cancelled {
             write!(f, ", cancelled ({cause})")?;
         }

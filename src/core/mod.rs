@@ -63,6 +63,8 @@ const FIRED: usize = 2;
 const JOINED: usize = 4;
 /// Bit of `Core::flags`: the nursery was dropped before `join` finished.
 const DROPPED: usize = 8;
+/// Bit of `Core::flags`: a child's panic is kept and nobody has taken it yet.
+const PANICKED: usize = 16;
 
 /// What `join` takes from the core when it closes the nursery.
 pub(crate) struct Closing {
@@ -96,7 +98,7 @@ pub(crate) struct Core {
     started: AtomicU64,
     /// How many children have finished.
     finished: AtomicU64,
-    /// `CANCELLED`, `FIRED`, `JOINED` and `DROPPED`: set under the lock after `inner` is updated, read
+    /// `CANCELLED`, `FIRED`, `JOINED`, `DROPPED` and `PANICKED`: set under the lock after `inner` is updated, read
     /// without it.
     flags: AtomicUsize,
     /// Bumped (under the lock) by every `TaskHandle::cancel`. A child looks up its own id
@@ -104,6 +106,9 @@ pub(crate) struct Core {
     handle_cancels: AtomicU32,
     /// Notified when the last unfinished child finishes; `join` waits on it.
     idle: Event,
+    /// For a `NurserySet`: the results of its children that nobody has read yet (0 for a
+    /// nursery). Changed under the set's lock of results; read for `len` and snapshots.
+    unread: AtomicUsize,
     /// Notified when the nursery is cancelled or closed; [`Cancelled`] waits on it. Costs
     /// nothing until someone listens.
     stopped: Event,
@@ -156,6 +161,7 @@ impl Core {
             flags: AtomicUsize::new(0),
             handle_cancels: AtomicU32::new(0),
             idle: Event::new(),
+            unread: AtomicUsize::new(0),
             stopped: Event::new(),
             inner: Mutex::new(Inner {
                 registry: Registry::default(),
@@ -339,6 +345,9 @@ impl Core {
                 Some(panic)
             } else {
                 inner.panic = Some(panic);
+                // ORDERING: Release, under the lock, after the panic is stored; read by
+                // `panic_pending`, which takes the lock before it takes the panic.
+                self.flags.fetch_or(PANICKED, Ordering::Release);
                 None
             }
         };
@@ -373,6 +382,7 @@ impl Core {
         // ORDERING: Release publishes the end of every child to `is_joined`.
         self.flags.fetch_or(JOINED, Ordering::Release);
         inner.registry.clear_cancelled();
+        self.flags.fetch_and(!PANICKED, Ordering::Relaxed);
         let closing = Closing {
             panic: inner.panic.take(),
             timed_out: inner.timed_out,
@@ -418,6 +428,7 @@ impl Core {
             self.flags.fetch_or(DROPPED, Ordering::Release);
             // ORDERING: AcqRel, as in `try_close`. Nobody else closes this nursery.
             self.started.fetch_or(CLOSED, Ordering::AcqRel);
+            self.flags.fetch_and(!PANICKED, Ordering::Relaxed);
             (inner.deadline.take(), inner.panic.take())
         };
         self.stopped.notify(usize::MAX);
@@ -425,6 +436,40 @@ impl Core {
         drop(deadline);
         if let Some(panic) = panic {
             drop_quietly(panic);
+        }
+    }
+
+    /// A child's panic is kept that nobody has taken yet.
+    pub(crate) fn panic_pending(&self) -> bool {
+        // ORDERING: Acquire pairs with the Release in `record_panic`.
+        self.flags.load(Ordering::Acquire) & PANICKED != 0
+    }
+
+    /// Takes the first panic of a child, if it is still kept: a set resumes it in `next()`.
+    pub(crate) fn take_panic(&self) -> Option<Panic> {
+        let mut inner = self.lock();
+        self.flags.fetch_and(!PANICKED, Ordering::Relaxed);
+        inner.panic.take()
+    }
+
+    /// A listener for the moment the last unfinished child finishes.
+    pub(crate) fn idle_listener(&self) -> EventListener {
+        self.idle.listen()
+    }
+
+    /// The results of a set's children that nobody has read yet.
+    pub(crate) fn unread(&self) -> usize {
+        self.unread.load(Ordering::Acquire)
+    }
+
+    /// Counts results of a set's children that arrived (`delta` > 0) or were read or dropped.
+    pub(crate) fn add_unread(&self, delta: isize) {
+        // ORDERING: a count for `len` and snapshots; the results themselves are under the
+        // set's lock.
+        if delta >= 0 {
+            self.unread.fetch_add(delta as usize, Ordering::Release);
+        } else {
+            self.unread.fetch_sub(delta.unsigned_abs(), Ordering::Release);
         }
     }
 

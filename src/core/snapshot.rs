@@ -46,6 +46,7 @@ impl Core {
             joined,
             adopted,
             unfinished: if joined { 0 } else { unfinished },
+            unread: self.unread(),
             children: Vec::new(),
             nurseries: Vec::new(),
         };

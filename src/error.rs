@@ -145,9 +145,10 @@ pub struct NurseryError<E> {
     /// A scope's body was cancelled by `cancel()` before it returned, and nothing failed; or
     /// a child started with `start` was cancelled before it was ready.
     cancelled: bool,
-    /// Why a child started with `start` never became ready, when that is all this error says
-    /// (it came from a [`StartError`](crate::StartError) other than `Failed`).
-    not_started: Option<&'static str>,
+    /// What the error says when it holds no error: why a child started with `start` never
+    /// became ready (a [`StartError`](crate::StartError) other than `Failed`), or that a
+    /// [`race_ok`](crate::race_ok) had no attempt to make.
+    note: Option<&'static str>,
 }
 
 impl<E> NurseryError<E> {
@@ -163,7 +164,7 @@ impl<E> NurseryError<E> {
             sites,
             timeout,
             cancelled: false,
-            not_started: None,
+            note: None,
         }
     }
 
@@ -174,19 +175,19 @@ impl<E> NurseryError<E> {
             sites: Vec::new(),
             timeout: None,
             cancelled: true,
-            not_started: None,
+            note: None,
         }
     }
 
-    /// The error of a child started with `start` that never became ready without failing:
-    /// `why` says what happened instead.
-    pub(crate) fn not_started(why: &'static str, cancelled: bool) -> Self {
+    /// An error that holds no error and says `why`: a child started with `start` that never
+    /// became ready without failing, or a race with no attempt.
+    pub(crate) fn noted(why: &'static str, cancelled: bool) -> Self {
         NurseryError {
             errors: Vec::new(),
             sites: Vec::new(),
             timeout: None,
             cancelled,
-            not_started: Some(why),
+            note: Some(why),
         }
     }
 
@@ -374,7 +375,7 @@ impl<E: PartialEq> PartialEq for NurseryError<E> {
         self.errors == other.errors
             && self.timeout == other.timeout
             && self.cancelled == other.cancelled
-            && self.not_started == other.not_started
+            && self.note == other.note
     }
 }
 
@@ -389,8 +390,8 @@ impl<E: fmt::Debug> fmt::Debug for NurseryError<E> {
         if self.cancelled {
             debug.field("cancelled", &true);
         }
-        if let Some(why) = self.not_started {
-            debug.field("not_started", &why);
+        if let Some(why) = self.note {
+            debug.field("note", &why);
         }
         debug.finish()
     }
@@ -398,7 +399,7 @@ impl<E: fmt::Debug> fmt::Debug for NurseryError<E> {
 
 impl<E: fmt::Display> fmt::Display for NurseryError<E> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        if let Some(why) = self.not_started {
+        if let Some(why) = self.note {
             return f.write_str(why);
         }
         if self.cancelled {

@@ -842,6 +842,7 @@ mod limit;
 mod loom;
 mod member;
 mod nursery;
+mod race;
 mod registry;
 mod scope;
 mod set;
@@ -866,6 +867,7 @@ pub use crate::executor::{
 pub use crate::executor::{StaticExecutorRef, StaticLocalExecutorRef};
 pub use crate::handle::{LocalNurseryHandle, NurseryHandle};
 pub use crate::nursery::{LocalNursery, Nursery};
+pub use crate::race::{local_race_ok, race_ok, RaceOk};
 pub use crate::scope::{local_scope, scope, LocalScope, Scope};
 pub use crate::set::{LocalNurserySet, NurserySet};
 pub use crate::shield::{shield, IntoChild, Shielded};

@@ -394,7 +394,7 @@ impl<'ex, T, E, X: ExecutorKind> NurserySet<'ex, T, E, X> {
     }
 
     /// What `next` and `poll_next` do.
-    fn poll_result(&mut self, cx: &mut Context<'_>) -> Poll<Option<Result<T, E>>> {
+    pub(crate) fn poll_result(&mut self, cx: &mut Context<'_>) -> Poll<Option<Result<T, E>>> {
         let results = &self.reader.results;
         let core = &self.nursery.shared.core;
         loop {

@@ -111,14 +111,12 @@ impl<E> From<StartError<E>> for NurseryError<E> {
                 NurseryError::new(vec![error], vec![Location::caller()], None)
             }
             StartError::Cancelled => {
-                NurseryError::not_started("task was cancelled before it was ready", true)
+                NurseryError::noted("task was cancelled before it was ready", true)
             }
             StartError::Exited => {
-                NurseryError::not_started("task returned without saying it was ready", false)
+                NurseryError::noted("task returned without saying it was ready", false)
             }
-            StartError::Closed => {
-                NurseryError::not_started("starting a task in a closed nursery", false)
-            }
+            StartError::Closed => NurseryError::noted("starting a task in a closed nursery", false),
         }
     }
 }

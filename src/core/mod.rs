@@ -469,7 +469,8 @@ impl Core {
         if delta >= 0 {
             self.unread.fetch_add(delta as usize, Ordering::Release);
         } else {
-            self.unread.fetch_sub(delta.unsigned_abs(), Ordering::Release);
+            self.unread
+                .fetch_sub(delta.unsigned_abs(), Ordering::Release);
         }
     }
 

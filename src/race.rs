@@ -287,7 +287,7 @@ where
             .set
             .as_ref()
             .expect("the set is open while attempts start");
-        set.start_child(attempt, *this.site);
+        set.start_child(attempt, this.site);
         *this.started += 1;
         any = true;
         if !this.stagger.is_zero() {

@@ -402,7 +402,7 @@ impl<'ex, T, E, X: ExecutorKind> NurserySet<'ex, T, E, X> {
                 // A child panicked: nothing more is handed out, and no permit waits for a
                 // reader any more; the panic is resumed once every child has finished.
                 results.stop_counting();
-                if core.len() == 0 {
+                if core.is_empty() {
                     if let Some(panic) = core.take_panic() {
                         self.waiting = None;
                         drop_quietly(results.take_all(false));
@@ -414,7 +414,7 @@ impl<'ex, T, E, X: ExecutorKind> NurserySet<'ex, T, E, X> {
             } else {
                 // Invariant 1: `len()` is read before the queue, so that a result queued by
                 // a child that finished is seen.
-                let idle = core.len() == 0;
+                let idle = core.is_empty();
                 if let Some((result, _site)) = results.pop() {
                     self.waiting = None;
                     return Poll::Ready(Some(result));

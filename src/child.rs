@@ -15,6 +15,7 @@ use crate::member::{Holds, Member};
 use crate::registry::{Id, Site};
 use crate::shared::{End, Shared};
 use crate::task::Output;
+use crate::trace::{Outcome as Traced, Trace};
 
 /// Who hears of a child's end first: the task awaiting `start`, while the child has not said
 /// it is ready. Whatever the starter does not take goes to the nursery.
@@ -22,6 +23,10 @@ pub(crate) trait Starter<E> {
     /// Whether there is a starter at all: an ordinary child's end is reported only if it
     /// failed, and costs nothing otherwise.
     const WATCHES: bool = true;
+
+    /// Whether the child's own `Ok` is how it ended, for its span: not for a set's child, whose
+    /// wrapper records its result's outcome itself.
+    const RECORDS_OK: bool = true;
 
     /// Takes `end` if the starter is still waiting for the child; hands it back otherwise.
     fn take_end(&self, end: End<E>) -> Option<End<E>>;
@@ -75,6 +80,8 @@ pin_project! {
         starter: S,
         // Its membership: id, registry key, shield, start site, and whether it finished.
         member: Member,
+        // Its span (feature `tracing`; empty without it).
+        trace: Trace,
     }
 
     impl<F, E, S, X> PinnedDrop for Child<F, E, S, X>
@@ -93,6 +100,7 @@ pin_project! {
             let mut future = this.future;
             let panic = catch_unwind(AssertUnwindSafe(|| future.set(None))).err();
             let end = End { error: None, cancelled: panic.is_none(), panic };
+            this.trace.ended(if end.cancelled { Traced::Cancelled } else { Traced::Panicked });
             report(this.shared, this.starter, this.member, end);
             this.member.finish(this.shared);
         }
@@ -109,12 +117,14 @@ impl<F, E, S: Starter<E>, X: ExecutorKind> Child<F, E, S, X> {
         shielded: bool,
         site: Site,
     ) -> Self {
+        let trace = Trace::child(site.location, shielded || site.graced);
         let member = Member::new(&shared.core, id, shielded, site, Holds::Permit);
         Child {
             future: Some(future),
             shared,
             starter,
             member,
+            trace,
         }
     }
 }
@@ -143,8 +153,10 @@ where
             None => return Poll::Pending,
         };
         // Nurseries created during this poll have this nursery as their parent.
-        let polled = crate::core::enter(core, this.member.id(), || {
-            catch_unwind(AssertUnwindSafe(|| future.poll(cx)))
+        let polled = this.trace.in_span(|| {
+            crate::core::enter(core, this.member.id(), || {
+                catch_unwind(AssertUnwindSafe(|| future.poll(cx)))
+            })
         });
         let outcome = match polled {
             Ok(Poll::Pending) if this.member.register(core, cx.waker()) => return Poll::Pending,
@@ -225,6 +237,17 @@ where
     S: Starter<E>,
     X: ExecutorKind,
 {
+    let traced = match &result {
+        // A set's child records its result's outcome itself.
+        Ok(_) if !S::RECORDS_OK => None,
+        Ok(_) => Some(Traced::Ok),
+        Err(TaskError::Failed) => Some(Traced::Failed),
+        Err(TaskError::Panicked) => Some(Traced::Panicked),
+        Err(TaskError::Cancelled) => Some(Traced::Cancelled),
+    };
+    if let Some(traced) = traced {
+        this.trace.ended(traced);
+    }
     this.member.finish(this.shared);
     Output::new(result)
 }

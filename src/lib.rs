@@ -856,6 +856,7 @@ mod start;
 mod statics;
 mod sync;
 mod task;
+mod trace;
 
 pub use crate::builder::NurseryBuilder;
 pub use crate::core::Cancelled;

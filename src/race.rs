@@ -16,14 +16,14 @@ use std::time::{Duration, Instant};
 use async_io::Timer;
 use pin_project_lite::pin_project;
 
-use crate::child::NoStarter;
 use crate::error::NurseryError;
 use crate::executor::{
     ExecutorKind, ExecutorRef, IntoExecutor, IntoLocalExecutor, LocalExecutorRef,
 };
-use crate::set::{NurserySet, SetChild};
+use crate::set::{Delivers, NurserySet, SetChild};
 use crate::shared::Policy;
 use crate::spawn::SpawnChild;
+use crate::trace::Parent;
 
 /// Runs `attempts` one after another, staggered, until one succeeds: happy eyeballs
 /// (RFC 8305), hedged requests, the first replica that answers.
@@ -174,6 +174,8 @@ pin_project! {
         started: usize,
         // Where `race_ok` was called: the start site of every attempt.
         site: &'static Location<'static>,
+        // The span current at the `race_ok` call, the parent of every attempt's span.
+        parent: Parent,
     }
 }
 
@@ -191,6 +193,7 @@ impl<'ex, I, T, E, X: ExecutorKind> RaceOk<'ex, I, T, E, X> {
             winner: None,
             started: 0,
             site: Location::caller(),
+            parent: Parent::current(),
         }
     }
 }
@@ -203,7 +206,7 @@ impl<'ex, I, T, E, X: ExecutorKind> RaceOk<'ex, I, T, E, X> {
         F: Future<Output = Result<T, E>> + 'ex,
         T: 'ex,
         E: 'ex,
-        X: SpawnChild<'ex, SetChild<F, T, E, X>, NoStarter> + 'ex,
+        X: SpawnChild<'ex, SetChild<F, T, E, X>, Delivers> + 'ex,
     {
         let mut this = self.project();
         if this.set.is_none() {
@@ -274,7 +277,7 @@ where
     F: Future<Output = Result<T, E>> + 'ex,
     T: 'ex,
     E: 'ex,
-    X: ExecutorKind + SpawnChild<'ex, SetChild<F, T, E, X>, NoStarter> + 'ex,
+    X: ExecutorKind + SpawnChild<'ex, SetChild<F, T, E, X>, Delivers> + 'ex,
 {
     let mut any = false;
     loop {
@@ -287,7 +290,7 @@ where
             .set
             .as_ref()
             .expect("the set is open while attempts start");
-        set.start_child(attempt, this.site);
+        this.parent.in_span(|| set.start_child(attempt, this.site));
         *this.started += 1;
         any = true;
         if !this.stagger.is_zero() {

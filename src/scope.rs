@@ -24,6 +24,7 @@ use crate::registry::Site;
 use crate::shared::End;
 use crate::shared::{Policy, Shared};
 use crate::sync::EventListener;
+use crate::trace::{Outcome as Traced, Trace};
 
 pin_project! {
     /// A scope's body and nursery, for any executor kind: what the public `Scope` futures run.
@@ -43,6 +44,8 @@ pin_project! {
         body_cancelled: bool,
         // Waits for the last child once the body is done.
         listener: Option<EventListener>,
+        // The body's span (feature `tracing`; empty without it).
+        trace: Trace,
     }
 
     impl<'ex, E, T, Fut, X: ExecutorKind> PinnedDrop for Body<E, T, Fut, X> {
@@ -81,8 +84,10 @@ where
         };
         let id = nursery.core.start_owned();
         let member = Member::new(&nursery.core, id, false, site, Holds::Nothing);
+        let trace = Trace::body(location);
         let body = body(nursery.clone());
         Body {
+            trace,
             body: Some(body),
             nursery: Some(nursery),
             member,
@@ -120,8 +125,10 @@ where
                 cancelled
             } else {
                 // The body is a child of its own nursery: nurseries it opens link to it.
-                let polled = crate::core::enter(core, this.member.id(), || {
-                    catch_unwind(AssertUnwindSafe(|| body.poll(cx)))
+                let polled = this.trace.in_span(|| {
+                    crate::core::enter(core, this.member.id(), || {
+                        catch_unwind(AssertUnwindSafe(|| body.poll(cx)))
+                    })
                 });
                 match polled {
                     Ok(Poll::Pending) => {
@@ -161,6 +168,14 @@ where
                     None => end.panic = Some(panic),
                 }
             }
+            this.trace.ended(match &end {
+                End { panic: Some(_), .. } => Traced::Panicked,
+                End { error: Some(_), .. } => Traced::Failed,
+                End {
+                    cancelled: true, ..
+                } => Traced::Cancelled,
+                _ => Traced::Ok,
+            });
             *this.body_cancelled = end.cancelled;
             *this.waker = None;
             // The owner failed: its error or panic cancels the nursery whatever its policy.

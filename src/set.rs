@@ -28,15 +28,16 @@ use std::time::{Duration, Instant};
 use futures_lite::Stream;
 use pin_project_lite::pin_project;
 
-use crate::child::NoStarter;
+use crate::child::Starter;
 use crate::core::drop_quietly;
 use crate::executor::{ExecutorKind, ExecutorRef, IntoExecutor, LocalExecutorRef};
 use crate::nursery::Nursery;
-use crate::shared::{Policy, Shared};
+use crate::shared::{Caller, End, Policy, Shared};
 use crate::shield::IntoChild;
 use crate::snapshot::Snapshot;
 use crate::spawn::SpawnChild;
 use crate::sync::{Event, EventListener, Mutex, MutexGuard, PoisonError};
+use crate::trace::Outcome as Traced;
 use crate::{Cancelled, NurseryError};
 
 /// A nursery whose children's outcomes are its results, read in the order children finish:
@@ -241,8 +242,26 @@ where
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<(), E>> {
         let this = self.project();
         let result = futures_lite::ready!(this.future.poll(cx));
+        crate::trace::record_current(match &result {
+            Ok(_) => Traced::Ok,
+            Err(_) => Traced::Failed,
+        });
         this.results.push(result, this.site);
         Poll::Ready(Ok(()))
+    }
+}
+
+/// Who hears of a set's child's end first: nobody, as for an ordinary child (its result went
+/// to the set's results already), but its span's outcome is its result's.
+pub(crate) struct Delivers;
+
+impl<E> Starter<E> for Delivers {
+    const WATCHES: bool = false;
+    const RECORDS_OK: bool = false;
+
+    #[inline]
+    fn take_end(&self, end: End<E>) -> Option<End<E>> {
+        Some(end)
     }
 }
 
@@ -338,15 +357,18 @@ impl<'ex, T, E, X: ExecutorKind> NurserySet<'ex, T, E, X> {
         C::Future: 'ex,
         T: 'ex,
         E: 'ex,
-        X: SpawnChild<'ex, SetChild<C, T, E, X>, NoStarter> + 'ex,
+        X: SpawnChild<'ex, SetChild<C, T, E, X>, Delivers> + 'ex,
     {
         let child = SetChild {
             child,
             results: self.reader.results.clone(),
             site,
         };
-        // The handle is not needed: the result goes to the set's results.
-        drop(self.nursery.spawn(child, site));
+        let spawned =
+            crate::spawn::spawn(&self.nursery.shared, child, Caller::Owner, Delivers, site);
+        // The handle is not needed: the result goes to the set's results. The set's owner
+        // cannot find it closed (only `join` and `Drop` close it, and both consume it).
+        drop(spawned);
     }
 
     /// Waits for the oldest unread result: `Some(result)`, or `None` once the set has neither

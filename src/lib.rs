@@ -647,8 +647,9 @@
 //!
 //! Each guarantee has a number that stays the same from one release to the next, so that
 //! tests, issues and commits can cite it (a guarantee that is dropped leaves its number
-//! unused). Each is checked by the named tests (in `tests/`). G1 to G15 are also checked all
-//! at once by `stress.rs::random_trees_keep_every_guarantee`, which runs random trees of
+//! unused). Each is checked by the named tests (in `tests/it/`; `memory.rs` in `tests/alloc/`,
+//! `stress.rs` in `tests/`). G1 to G15 are also checked all at once by
+//! `stress.rs::random_trees_keep_every_guarantee`, which runs random trees of
 //! children (failing, panicking, sleeping, shielded, cancelling each other, nesting nurseries,
 //! under deadlines, foreign cancels and mid-way drops) on executors run by 1, 2 and 4 threads,
 //! and on a local executor with `LocalNursery`.

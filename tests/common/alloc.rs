@@ -1,5 +1,5 @@
-//! A global allocator that counts the bytes in use, for the memory tests. Each test file that
-//! needs it installs it with `#[global_allocator]`.
+//! A global allocator that counts the bytes in use, for the memory tests. The test binary
+//! that needs it (`tests/alloc/`) installs it with `#[global_allocator]`.
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::sync::atomic::{AtomicIsize, Ordering};

@@ -1,10 +1,8 @@
 //! `cancelled()`: resolves once the nursery is cancelled, for any reason, or closed.
 
-mod common;
-
 use std::sync::Arc;
 
-use common::*;
+use crate::common::*;
 use futures_lite::future;
 use smol_nursery::{shield, Nursery};
 

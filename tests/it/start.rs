@@ -1,13 +1,11 @@
 //! `start`: the child belongs to its starter until it calls `Ready::started`; after that it
 //! is an ordinary child.
 
-mod common;
-
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
-use common::*;
+use crate::common::*;
 use futures_lite::{future, FutureExt};
 use smol_nursery::{scope, shield, Nursery, Ready, StartError, TaskError};
 

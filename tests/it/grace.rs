@@ -1,12 +1,9 @@
 //! `shield(fut).grace(d)`: shielded until the nursery is cancelled, then `d` more to finish.
 //! The grace timer is an `async_io::Timer`, so these tests need the reactor (not under Miri).
-#![cfg(not(miri))]
-
-mod common;
 
 use std::time::{Duration, Instant};
 
-use common::*;
+use crate::common::*;
 use futures_lite::future;
 use smol_nursery::{shield, Nursery, NurseryBuilder, TaskError};
 

@@ -2,13 +2,11 @@
 //! the nursery; the result's precedence is panic, then errors or timeout, then cancelled, then
 //! the body's value.
 
-mod common;
-
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
-use common::*;
+use crate::common::*;
 use futures_lite::future;
 use smol_nursery::{scope, shield, NurseryBuilder, NurseryClosed, NurseryHandle, TaskError};
 

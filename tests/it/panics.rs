@@ -2,12 +2,10 @@
 //! resumes the first panic once every child has finished. A destructor that panics while a
 //! child's future is dropped is that child's panic, never an abort of the process.
 
-mod common;
-
 use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
 
-use common::*;
+use crate::common::*;
 use futures_lite::{future, FutureExt};
 use smol_nursery::{shield, Nursery, TaskError};
 

@@ -1,11 +1,9 @@
 //! `join` returns only when every child has finished and its future has been dropped, so no
 //! child code runs after it; an empty nursery joins at once.
 
-mod common;
-
 use std::time::{Duration, Instant};
 
-use common::*;
+use crate::common::*;
 use futures_lite::future;
 use smol_nursery::Nursery;
 

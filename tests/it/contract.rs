@@ -4,14 +4,12 @@
 //! `TaskError`, and the `Debug` output. Each method is also called once and does what the crate
 //! documentation says.
 
-mod common;
-
 use std::fmt::Debug;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use crate::common::*;
 use async_executor::Executor;
-use common::*;
 use smol_nursery::{
     shield, Nursery, NurseryClosed, NurseryError, NurseryHandle, Shielded, TaskError, TaskHandle,
 };

@@ -2,12 +2,10 @@
 //! nurseries nest, a nested nursery's failure is its owner child's error, and cancelling the
 //! outer nursery drops the inner one with its child.
 
-mod common;
-
 use std::sync::Arc;
 
+use crate::common::*;
 use async_executor::Executor;
-use common::*;
 use smol_nursery::{Nursery, NurseryHandle, TaskError};
 
 fn spawn_tree(handle: NurseryHandle<'static, String>, depth: u32, count: Count) {

@@ -2,15 +2,13 @@
 //! closed one (after `join` returned or the nursery was dropped), where
 //! `NurseryHandle::start_soon` returns `NurseryClosed` and drops the future without polling it.
 
-mod common;
-
 use std::future::Future;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::task::{Context, Poll, Wake, Waker};
 use std::time::{Duration, Instant};
 
-use common::*;
+use crate::common::{self, *};
 use smol_nursery::{shield, Nursery, NurseryClosed, TaskError};
 
 #[test]

@@ -2,13 +2,11 @@
 //! leaves the shielded ones running, detached; dropping a task handle does nothing to its
 //! child; dropping the executor drops every child, and `join` and the handles still resolve.
 
-mod common;
-
 use std::sync::Arc;
 use std::time::Duration;
 
+use crate::common::*;
 use async_executor::Executor;
-use common::*;
 use futures_lite::future;
 use smol_nursery::{shield, Nursery, TaskError};
 

@@ -1,15 +1,13 @@
 //! What only the local form has: `!Send` children, `!Send` and `!Sync` types, the executors it
 //! accepts, and trees that mix both forms. The rules both forms share are in `forms.rs`.
 
-mod common;
-
 use std::cell::{Cell, RefCell};
 use std::marker::PhantomData;
 use std::rc::Rc;
 use std::sync::Arc;
 
+use crate::common::{self, forever, run_local, watchdog, yields};
 use async_executor::{Executor, LocalExecutor};
-use common::{forever, run_local, watchdog, yields};
 use futures_lite::future;
 use smol_nursery::{
     local_scope, shield, LocalExecutorRef, LocalNursery, LocalNurseryHandle, LocalReserve,

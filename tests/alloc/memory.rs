@@ -1,21 +1,18 @@
 //! A long-lived nursery releases what it keeps for a child as soon as that child finishes:
 //! its memory follows the peak number of unfinished children, not the number ever started.
 //!
-//! A counting global allocator measures the bytes in use while one nursery receives many
+//! The counting global allocator of this binary (`main.rs`, whose tests take turns so that no
+//! other test disturbs the count) measures the bytes in use while one nursery receives many
 //! batches of short children: the amount must not grow with the number of children started.
 
-mod common;
-
-use common::*;
+use crate::common::{self, *};
 use smol_nursery::Nursery;
-
-#[global_allocator]
-static ALLOCATOR: common::alloc::Counting = common::alloc::Counting;
 
 #[test]
 fn memory_follows_the_peak_not_the_total() {
     const BATCH: usize = common::scaled(1_000, 50);
     const BATCHES: usize = common::scaled(200, 5);
+    let _alone = crate::measure_alone();
     run(2, |ex| async move {
         let nursery = Nursery::<()>::new(&ex);
         let mut after_first = 0;

@@ -2,13 +2,11 @@
 //! its `join` finished is adopted by the nearest live ancestor, whose `join` waits for what it
 //! still runs; snapshots show the tree.
 
-mod common;
-
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use common::*;
+use crate::common::*;
 use futures_lite::future;
 use smol_nursery::{scope, shield, CancelCause, Nursery, NurseryBuilder, TaskError};
 

@@ -2,11 +2,9 @@
 //! it is finished once `join` has returned; cancelling through it stops that one child (even a
 //! shielded one) and is not an error of the nursery.
 
-mod common;
-
 use std::panic::AssertUnwindSafe;
 
-use common::*;
+use crate::common::*;
 use futures_lite::FutureExt;
 use smol_nursery::{shield, Nursery, TaskError, TaskHandle};
 

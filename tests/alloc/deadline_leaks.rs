@@ -2,24 +2,18 @@
 //! the timer's registration with async-io's reactor, when `join` returns, when the deadline
 //! fires, when an earlier deadline replaces it, and when the nursery is dropped.
 //!
-//! A counting global allocator (in this file only, so that no other test disturbs the count)
-//! measures the bytes in use before and after thousands of such nurseries: the difference must
-//! stay far below what one leaked nursery per round would add.
+//! The counting global allocator of this binary (`main.rs`, whose tests take turns so that no
+//! other test disturbs the count) measures the bytes in use before and after thousands of such
+//! nurseries: the difference must stay far below what one leaked nursery per round would add.
 //!
 //! Not under Miri: deadlines need async-io's reactor, which needs `timerfd_create`.
-#![cfg(not(miri))]
-
-mod common;
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use crate::common::{self, *};
 use async_executor::Executor;
-use common::*;
 use smol_nursery::Nursery;
-
-#[global_allocator]
-static ALLOCATOR: common::alloc::Counting = common::alloc::Counting;
 
 /// Nurseries per way of ending a deadline, in the measured run.
 const ROUNDS: usize = 2_000;
@@ -86,6 +80,7 @@ async fn settled_in_use() -> isize {
 
 #[test]
 fn many_nurseries_with_deadlines_do_not_leak_timers() {
+    let _alone = crate::measure_alone();
     run(2, |ex| async move {
         let endings = [
             Ending::Joined,

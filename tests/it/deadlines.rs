@@ -3,13 +3,10 @@
 //! deadline wins; one that does not fire costs nothing at `join`; no duration panics.
 //!
 //! Not under Miri: deadlines need async-io's reactor, which needs `timerfd_create`.
-#![cfg(not(miri))]
-
-mod common;
 
 use std::time::{Duration, Instant};
 
-use common::*;
+use crate::common::*;
 use smol_nursery::{shield, Nursery, TaskError};
 
 #[test]

@@ -1,9 +1,7 @@
 //! Failing fast: a child's `Err` or panic cancels every non-shielded sibling at once, whether
 //! or not the owner is awaiting `join` at that moment.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use smol_nursery::{Nursery, TaskError};
 
 #[test]

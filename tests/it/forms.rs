@@ -2,14 +2,12 @@
 //! forms: `Nursery` on an `Executor` run by one thread, and `LocalNursery` on a
 //! `LocalExecutor`. Each body names the form only through the macro's parameters.
 
-mod common;
-
 use std::panic::AssertUnwindSafe;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use common::{forever, run_local, run_single, sleep, yields, Count, Counter};
+use crate::common::{self, forever, run_local, run_single, sleep, yields, Count, Counter};
 use smol_nursery::{
     local_scope, scope, shield, LocalNursery, Nursery, NurseryBuilder, NurseryClosed, StartError,
     TaskError,

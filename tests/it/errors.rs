@@ -1,11 +1,9 @@
 //! `join` reports every `Err` a child returned, once each and in the order they happened,
 //! shielded children's errors and errors that arrive after the nursery was cancelled included.
 
-mod common;
-
 use std::fmt;
 
-use common::*;
+use crate::common::*;
 use smol_nursery::{shield, Nursery, NurseryError};
 
 #[test]

@@ -1,12 +1,10 @@
 //! `reserve` / `try_reserve` / `Slot`: room reserved under the limit, counted as an
 //! unfinished child until it is used or dropped.
 
-mod common;
-
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
-use common::*;
+use crate::common::*;
 use futures_lite::future;
 use smol_nursery::{shield, Nursery, NurseryBuilder, NurseryClosed, TaskError};
 

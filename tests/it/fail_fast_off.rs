@@ -1,11 +1,9 @@
 //! `NurseryBuilder::fail_fast(false)`: a child's failure cancels nobody; every error is
 //! reported, and the first panic is resumed once every child has finished.
 
-mod common;
-
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
-use common::*;
+use crate::common::*;
 use smol_nursery::{shield, NurseryBuilder, TaskError};
 
 #[test]

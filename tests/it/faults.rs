@@ -1,13 +1,11 @@
 //! Faults and misuse: panics racing cancellation, destructors that call back into their own
 //! nursery, and `join` dropped at every await point.
 
-mod common;
-
 use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
 use std::time::Duration;
 
-use common::*;
+use crate::common::{self, *};
 use futures_lite::{future, FutureExt};
 use smol_nursery::{shield, Nursery, NurseryHandle, TaskError};
 

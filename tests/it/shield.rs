@@ -2,12 +2,10 @@
 //! the deadline, or dropping the nursery), and `join` waits for it; its own errors and panics
 //! are reported, and only its own task handle can cancel it.
 
-mod common;
-
 use std::panic::AssertUnwindSafe;
 use std::time::Duration;
 
-use common::*;
+use crate::common::*;
 use futures_lite::FutureExt;
 use smol_nursery::{shield, Nursery, TaskError};
 

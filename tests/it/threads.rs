@@ -1,13 +1,11 @@
 //! Executors run by several threads: children finish on any of them, and the nursery may be
 //! cancelled or given children from threads outside the executor.
 
-mod common;
-
 use std::collections::HashSet;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use common::*;
+use crate::common::{self, *};
 use smol_nursery::{shield, Nursery, TaskError};
 
 #[test]

@@ -1,12 +1,10 @@
 //! `NurseryBuilder::limit`: at most `k` children run at once; the others wait, unpolled, and
 //! are admitted in start order.
 
-mod common;
-
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
-use common::*;
+use crate::common::*;
 use futures_lite::future;
 use smol_nursery::{scope, shield, NurseryBuilder, TaskError};
 

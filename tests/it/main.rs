@@ -38,6 +38,9 @@ mod scope;
 mod sets;
 mod shield;
 mod siblings;
+// Rule 30: needs the `tracing` feature (`cargo test --features tracing`).
+#[cfg(feature = "tracing")]
+mod spans;
 mod start;
 mod threads;
 mod tree;

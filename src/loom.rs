@@ -25,6 +25,9 @@
 //! | `start_future_dropped_races_the_childs_failure` | the `start` future dropped while the child fails before ready: its error is dropped exactly once |
 //! | `adoption_races_the_parents_close` | a nested nursery dropped (adopted) while its shielded child ends and the parent joins: the parent never closes while the adopted child runs. It found a lost adopter release (a store-buffering race), fixed by the `SeqCst` fences in `Core::finish` and `find_adopter` |
 //!
+//! | `set_result_pushed_while_next_is_dropped` | a set's child delivering its result while the reader polls `next()` once and drops it: the result is handed out by the next `next()`, then `None` |
+//! | `set_result_read_while_the_limit_admits` | under `limit(1)`, a set's result read while its child finishes and a queued child waits: the queued child is admitted exactly once, never while the result is unread, and every permit comes back |
+//!
 //! What they leave out: the executor (async-executor and async-task are not loom-aware; the
 //! models poll the wrapper themselves instead of spawning it), panics, deadlines and grace (the timer is async-io's), the tree's global table of
 //! cores (a `std` lock with no yield point inside), and more than three racing parties (the
@@ -51,6 +54,7 @@ use crate::executor::ExecutorRef;
 use crate::limit::{Grant, Limiter};
 use crate::member::{Holds, Member};
 use crate::registry::{Id, Site};
+use crate::set::NurserySet;
 use crate::shared::{Caller, End, Policy, Shared};
 use crate::snapshot::CancelCause;
 
@@ -429,6 +433,91 @@ fn loom_adoption_races_the_parents_close() {
         );
         dropper.join().unwrap();
         worker.join().unwrap();
+    });
+}
+
+/// A set's result pushed while a reader's `next()` is polled and dropped: the dropped wait
+/// loses nothing, the next `next()` hands the result out, then `None`.
+#[test]
+fn loom_set_result_pushed_while_next_is_dropped() {
+    check("set_result_pushed_while_next_is_dropped", || {
+        let mut set =
+            NurserySet::<u32, (), _>::with_policy(ExecutorRef::from(&EX), Policy::default());
+        let work = Arc::new(Work::default());
+        let working = Working(work.clone());
+        let child = set.model_child(async move { working.await.map(|()| 7) });
+        let worker = thread::spawn(move || {
+            let output = block_on(child);
+            drop(output);
+        });
+        work.finish();
+        // One poll of `next()`, then its future is dropped: a result may or may not be there.
+        let first = futures_lite::future::block_on(futures_lite::future::poll_once(set.next()));
+        worker.join().unwrap();
+        match first {
+            Some(result) => assert_eq!(result, Some(Ok(7))),
+            None => assert_eq!(
+                block_on(set.next()),
+                Some(Ok(7)),
+                "the dropped wait lost it"
+            ),
+        }
+        assert_eq!(block_on(set.next()), None);
+    });
+}
+
+/// Under `limit(1)`, a set's result is read while its child finishes and a queued child waits
+/// for the place: the queued child is admitted exactly once, only after the result was read,
+/// and every permit comes back.
+#[test]
+fn loom_set_result_read_while_the_limit_admits() {
+    check("set_result_read_while_the_limit_admits", || {
+        let policy = Policy {
+            limit: std::num::NonZeroUsize::new(1),
+            fail_fast: true,
+        };
+        let mut set = NurserySet::<u32, (), _>::with_policy(ExecutorRef::from(&EX), policy);
+        let shared = set.model_shared().clone();
+        let limiter = shared.limiter.as_ref().unwrap();
+        assert!(
+            limiter.lock().try_take_for_child(1),
+            "the first child takes the place"
+        );
+        let admitted = Arc::new(AtomicUsize::new(0));
+        {
+            let (core, admitted) = (Arc::downgrade(&shared.core), admitted.clone());
+            let mut state = limiter.lock();
+            assert!(!state.try_take_for_child(1), "full");
+            state.queue(Box::new(move || {
+                let core = core.upgrade().unwrap();
+                assert_eq!(core.unread(), 0, "admitted while a result waited unread");
+                admitted.fetch_add(1, Ordering::AcqRel);
+                true
+            }));
+        }
+        let child = set.model_child(async { Ok(1) });
+        let worker = thread::spawn(move || drop(block_on(child)));
+        // The reader: takes the result as soon as it is there.
+        loop {
+            if let Some(Some(result)) =
+                futures_lite::future::block_on(futures_lite::future::poll_once(set.next()))
+            {
+                assert_eq!(result, Ok(1));
+                break;
+            }
+            thread::yield_now();
+        }
+        worker.join().unwrap();
+        // The admitted child (never run here) ends: its permit comes back.
+        if admitted.load(Ordering::Acquire) == 1 {
+            shared.release_permit();
+        }
+        assert_eq!(
+            admitted.load(Ordering::Acquire),
+            1,
+            "the queued child was not admitted"
+        );
+        assert_eq!(limiter.lock().held(), 0, "a permit was lost");
     });
 }
 

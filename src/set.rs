@@ -371,6 +371,37 @@ impl<'ex, T, E, X: ExecutorKind> NurserySet<'ex, T, E, X> {
         drop(spawned);
     }
 
+    /// Counts a child and wraps it as the executor would run it, without spawning it: for the
+    /// loom models, which poll it themselves.
+    #[cfg(all(test, smol_nursery_loom))]
+    pub(crate) fn model_child<F>(
+        &self,
+        future: F,
+    ) -> crate::child::Child<Deliver<F, T, E, X>, E, Delivers, X>
+    where
+        F: Future<Output = Result<T, E>>,
+    {
+        let shared = self.nursery.shared.clone();
+        let id = shared.core.start_owned();
+        let site = Location::caller();
+        let deliver = Deliver {
+            future,
+            results: self.reader.results.clone(),
+            site,
+        };
+        let site = crate::registry::Site {
+            location: site,
+            graced: false,
+        };
+        crate::child::Child::new(deliver, shared, Delivers, id, false, site)
+    }
+
+    /// The set's shared state, for the loom models.
+    #[cfg(all(test, smol_nursery_loom))]
+    pub(crate) fn model_shared(&self) -> &Arc<Shared<E, X>> {
+        &self.nursery.shared
+    }
+
     /// Waits for the oldest unread result: `Some(result)`, or `None` once the set has neither
     /// an unfinished child nor an unread result (at once for an empty set; a set given new
     /// children after that yields again).

@@ -24,14 +24,14 @@
 //! | `start_signal_races_cancellation` | `Ready::started` or the child's cancellation racing the starter's poll: exactly one outcome, the end goes to the starter xor the nursery |
 //! | `start_future_dropped_races_the_childs_failure` | the `start` future dropped while the child fails before ready: its error is dropped exactly once |
 //! | `adoption_races_the_parents_close` | a nested nursery dropped (adopted) while its shielded child ends and the parent joins: the parent never closes while the adopted child runs. It found a lost adopter release (a store-buffering race), fixed by the `SeqCst` fences in `Core::finish` and `find_adopter` |
-//!
 //! | `set_result_pushed_while_next_is_dropped` | a set's child delivering its result while the reader polls `next()` once and drops it: the result is handed out by the next `next()`, then `None` |
 //! | `set_result_read_while_the_limit_admits` | under `limit(1)`, a set's result read while its child finishes and a queued child waits: the queued child is admitted exactly once, never while the result is unread, and every permit comes back |
 //!
 //! What they leave out: the executor (async-executor and async-task are not loom-aware; the
-//! models poll the wrapper themselves instead of spawning it), panics, deadlines and grace (the timer is async-io's), the tree's global table of
-//! cores (a `std` lock with no yield point inside), and more than three racing parties (the
-//! state space grows too fast; the stress test covers the many-party cases at random).
+//! models poll the wrapper themselves instead of spawning it), panics, deadlines and grace
+//! (the timer is async-io's), the tree's global table of cores (a `std` lock with no yield
+//! point inside), and more than three racing parties (the state space grows too fast; the
+//! stress test covers the many-party cases at random).
 
 use std::future::Future;
 use std::panic::Location;

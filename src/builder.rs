@@ -171,7 +171,7 @@ impl NurseryBuilder {
         Nursery::with_policy(executor.into_executor(), self.policy)
     }
 
-    /// Builds a [`LocalNursery`] on `executor`, as [`LocalNursery::new`] does.
+    /// Builds a [`LocalNursery`](crate::LocalNursery) on `executor`, as [`LocalNursery::new`] does.
     ///
     /// # Examples
     ///

@@ -59,7 +59,7 @@ pub struct NurseryHandle<'ex, E, X: ExecutorKind = ExecutorRef<'ex>> {
     lifetime: PhantomData<fn(&'ex ()) -> &'ex ()>,
 }
 
-/// A cloneable handle to a [`LocalNursery`]: children capture it to start siblings, as a
+/// A cloneable handle to a [`LocalNursery`](crate::LocalNursery): children capture it to start siblings, as a
 /// [`NurseryHandle`](crate::NurseryHandle) does for a [`Nursery`](crate::Nursery).
 ///
 /// It is neither `Send` nor `Sync`.
@@ -164,8 +164,9 @@ impl<'ex, E, X: ExecutorKind> NurseryHandle<'ex, E, X> {
     /// recursively. See [`Snapshot`](crate::Snapshot).
     ///
     /// Each nursery's part is copied at one moment, under its lock, which a child holds only
-    /// for as long as such a copy takes; nothing is recorded for snapshots until one is asked
-    /// for, beyond where each child was started.
+    /// for as long as such a copy takes. Beyond where each child was started and which
+    /// nurseries were opened inside it, nothing is recorded for snapshots until one is asked
+    /// for (see the crate docs' "What is still running").
     ///
     /// # Examples
     ///

@@ -9,7 +9,10 @@
 //! Around that core: [`scope`] runs a body that stops with its children;
 //! [`start`](Nursery::start) waits until a child says it is ready (a server that is
 //! listening); [`cancelled`](NurseryHandle::cancelled) tells a shielded child that the nursery
-//! is winding down, so that it can stop at a point of its choosing.
+//! is winding down, so that it can stop at a point of its choosing; a [`NurserySet`] hands out
+//! its children's results in the order they finish; [`race_ok`] lets the first success win
+//! and awaits every loser; [`NurseryError::origins`] says where each error came from; and the
+//! `tracing` feature puts every child in a span of the request that started it.
 //!
 //! # Examples
 //!
@@ -86,7 +89,8 @@
 //!   panic. Code between two await points is never interrupted. A child that is cancelled
 //!   before it first runs never runs at all. [`Nursery::cancel`] cancels on request, and is not
 //!   an error; [`TaskHandle::cancel`] cancels one child. [`Nursery::cancelled`] and
-//!   [`NurseryHandle::cancelled`] return a future that resolves once the nursery is cancelled.
+//!   [`NurseryHandle::cancelled`] return a future that resolves once the nursery is cancelled
+//!   or closed.
 //! - **Shielding.** [`shield`] protects one child from every cancellation of the nursery:
 //!   sibling failure, `cancel`, deadline, and dropping the nursery. `join` still waits for it,
 //!   and its own errors are reported. Only its own handle can cancel it.
@@ -357,25 +361,120 @@
 //!
 //! The `grace` example shows it with printed timings, and the `crawler` example the policies.
 //!
+//! # Servers: an accept error must not fail the whole tree
+//!
+//! A child that returns an error fails its nursery fast: its siblings are cancelled and
+//! `join` fails. That is right when the listener is gone, and wrong when `accept` fails for a
+//! moment: out of descriptors (`EMFILE`, `ENFILE`), of buffers or memory (`ENOBUFS`,
+//! `ENOMEM`), or a client gone before it was accepted (`ECONNABORTED`). A listener child that
+//! returns these with `?` takes every connection down with it. So decide inside the listener:
+//! wait out what means "not now" (trio's `serve_listeners` sleeps 100 ms), logging once per
+//! episode, and return only the errors that say the listener is unusable. Keep the
+//! connections in a nursery of their own with `fail_fast(false)` (a failed connection cancels
+//! nobody) and a `limit` below the descriptor limit, and `reserve` a place before accepting:
+//! a flood then waits in the kernel's backlog instead of using up the descriptors.
+//! `examples/order_service/server.rs` does this in full, and its `main.rs` fits
+//! `--max-connections` to `RLIMIT_NOFILE` at start.
+//!
+//! ```no_run
+//! use std::io;
+//! use std::sync::Arc;
+//! use std::time::Duration;
+//! use async_executor::Executor;
+//! use async_net::{TcpListener, TcpStream};
+//! use smol_nursery::NurseryBuilder;
+//!
+//! /// The accept errors after which the listener is unusable (Linux's numbers: `EBADF`,
+//! /// `EINVAL`, `ENOTSOCK`); every other one means "not now".
+//! fn listener_gone(err: &io::Error) -> bool {
+//!     matches!(err.raw_os_error(), Some(9 | 22 | 88))
+//! }
+//!
+//! async fn connection(_stream: TcpStream) -> io::Result<()> {
+//!     Ok(())
+//! }
+//!
+//! let ex = Arc::new(Executor::new());
+//! let served: io::Result<()> = futures_lite::future::block_on(ex.run(async {
+//!     let listener = TcpListener::bind("127.0.0.1:8080").await?;
+//!     let connections = NurseryBuilder::new()
+//!         .limit(1000) // below RLIMIT_NOFILE, less what the server keeps open
+//!         .fail_fast(false)
+//!         .build::<io::Error>(&ex);
+//!     loop {
+//!         let slot = connections.reserve().await;
+//!         match listener.accept().await {
+//!             Ok((stream, _)) => drop(slot.start_soon(connection(stream))),
+//!             Err(err) if listener_gone(&err) => return Err(err),
+//!             Err(err) => {
+//!                 eprintln!("accept failed, accepting again in 100 ms: {err}");
+//!                 drop(slot);
+//!                 async_io::Timer::after(Duration::from_millis(100)).await;
+//!             }
+//!         }
+//!     }
+//! }));
+//! served.unwrap();
+//! ```
+//!
 //! # What is still running: snapshots
 //!
 //! [`Nursery::snapshot`] (and [`NurseryHandle::snapshot`]) copies the state of a nursery's
 //! tree: its unfinished children with where each was started (`start_soon` and its kin are
 //! `#[track_caller]`), whether each is shielded or in its grace period, and for about how long
 //! it has run; the nurseries opened inside them; and the nurseries it adopted. Its `Display`
-//! is an indented tree, what a service prints when it hangs at shutdown. Nothing is recorded
-//! for it beyond each child's start site until a nursery is first asked for a snapshot; from
-//! then on (for it and the nurseries opened inside it) each child also notes when it first
-//! waits, so later snapshots show how long. Nothing is built until a snapshot is asked for.
+//! is an indented tree, what a service prints when it hangs at shutdown. What a nursery keeps
+//! for snapshots all along is small: each child's start site, and for a nursery opened inside
+//! a child, an entry in its parent's list (taken under the parent's lock when it is created)
+//! and in the global table of live nurseries (which adoption needs too). Ages cost nothing
+//! until a nursery is first asked for a snapshot; from then on (for it and the nurseries
+//! opened inside it) each child also notes when it first waits, so later snapshots show how
+//! long.
 //!
-//! # Results in completion order
+//! # Results in completion order: sets
 //!
-//! A [`TaskHandle`] resolves as soon as its child has finished, before `join`. To take the
-//! results in the order the children finish, as tokio's `JoinSet::join_next` gives them, put
-//! the handles in a `futures::stream::FuturesUnordered`. It only waits on the handles: the
-//! children still run in parallel on the executor, and a failure still cancels the siblings
-//! (their handles then yield [`TaskError::Cancelled`]). `examples/results.rs` shows both
-//! orders.
+//! A [`NurserySet`] is a nursery whose children's outcomes are its results: each child
+//! returns `Ok(value)` or `Err(error)`, and [`next`](NurserySet::next) hands the results out
+//! in the order the children finish, as tokio's `JoinSet::join_next` does. An `Err` is a
+//! result like any other, and cancels nothing; a panic still cancels the set, and is resumed
+//! once every child has finished. [`join`](NurserySet::join) waits for every child and returns
+//! the values nobody read (tokio's `join_all`), or the unread errors. Under a
+//! [`limit`](NurseryBuilder::limit), running children *plus unread results* stay within the
+//! limit: a slow reader holds the set back instead of letting results pile up. Dropping a set
+//! cancels its children, as dropping a nursery does. `NurserySet` is also a
+//! `futures_lite::Stream` of its results.
+//!
+//! ```
+//! use std::sync::Arc;
+//! use std::time::Duration;
+//! use async_executor::Executor;
+//! use smol_nursery::NurseryBuilder;
+//!
+//! let ex = Arc::new(Executor::new());
+//! futures_lite::future::block_on(ex.run(async {
+//!     let mut set = NurseryBuilder::new().limit(8).build_set(&ex);
+//!     for url in ["/a", "/b", "/missing", "/c"] {
+//!         set.start_soon(async move {
+//!             async_io::Timer::after(Duration::from_millis(5)).await;
+//!             if url == "/missing" { Err(format!("{url}: 404")) } else { Ok(url.len()) }
+//!         });
+//!     }
+//!     let (mut pages, mut failed) = (0, Vec::new());
+//!     while let Some(result) = set.next().await {
+//!         match result {
+//!             Ok(_bytes) => pages += 1,
+//!             Err(error) => failed.push(error), // retry it, log it: nothing was cancelled
+//!         }
+//!     }
+//!     assert_eq!((pages, failed), (3, vec![String::from("/missing: 404")]));
+//! }));
+//! ```
+//!
+//! Without a set, a [`TaskHandle`] also resolves as soon as its child has finished, before
+//! `join`: the handles of a nursery's children in a `futures::stream::FuturesUnordered` give
+//! their results in completion order too. It only waits on the handles: the children still
+//! run in parallel on the executor, and a failure still cancels the siblings (their handles
+//! then yield [`TaskError::Cancelled`]). `examples/results.rs` shows both orders.
 //!
 //! ```
 //! use std::sync::Arc;
@@ -406,6 +505,75 @@
 //! }));
 //! ```
 //!
+//! # The first success: `race_ok`
+//!
+//! [`race_ok`] runs attempts one after another, staggered, until one succeeds: connect to the
+//! first address that answers (happy eyeballs, RFC 8305), ask a second replica when the first
+//! is slow (hedged requests). The next attempt starts when the stagger has passed since the
+//! last start, or at once when an attempt fails. The first `Ok` wins: every other attempt is
+//! cancelled *and awaited* (its future dropped) before `race_ok` returns, and attempts not
+//! taken from the iterator yet are never taken. If every attempt fails, the error holds every
+//! error in the order they happened. `examples/eyeballs.rs` runs it against local listeners.
+//!
+//! ```
+//! use std::sync::Arc;
+//! use std::time::Duration;
+//! use async_executor::Executor;
+//! use smol_nursery::race_ok;
+//!
+//! let ex = Arc::new(Executor::new());
+//! futures_lite::future::block_on(ex.run(async {
+//!     let addresses = ["[::1]:80", "127.0.0.1:80"];
+//!     let connected = race_ok(
+//!         &ex,
+//!         addresses.into_iter().map(|addr| async move {
+//!             if addr.starts_with('[') {
+//!                 return Err(format!("{addr}: network unreachable"));
+//!             }
+//!             async_io::Timer::after(Duration::from_millis(10)).await;
+//!             Ok(addr)
+//!         }),
+//!         Duration::from_millis(250),
+//!     )
+//!     .await;
+//!     assert_eq!(connected, Ok("127.0.0.1:80")); // started at once, when IPv6 failed
+//! }));
+//! ```
+//!
+//! # Where errors came from: origins
+//!
+//! [`NurseryError::origins`] pairs each error with the start site of the child that returned
+//! it (`start_soon` and its kin are `#[track_caller]`): "connection refused", but from which
+//! `start_soon`. The sites are kept only for errors, at no cost to children that succeed.
+//!
+//! ```
+//! use std::sync::Arc;
+//! use async_executor::Executor;
+//! use smol_nursery::Nursery;
+//!
+//! let ex = Arc::new(Executor::new());
+//! futures_lite::future::block_on(ex.run(async {
+//!     let nursery = Nursery::new(&ex);
+//!     nursery.start_soon(async { Err::<(), _>("connection refused") });
+//!     let err = nursery.join().await.unwrap_err();
+//!     let (error, site) = err.origins().next().unwrap();
+//!     assert_eq!(*error, "connection refused");
+//!     assert!(site.file().ends_with(".rs")); // src/main.rs:8:13, say
+//! }));
+//! ```
+//!
+//! # Tracing
+//!
+//! With the cargo feature `tracing` (`smol-nursery = { version = "0.3", features =
+//! ["tracing"] }`), every child, and a scope's body, is polled inside a span of its own whose
+//! parent is the span that was current where it was started, on whatever thread the child
+//! runs: a request's span is an ancestor of all the work it starts. The spans have target
+//! `smol_nursery`, level `INFO`, name `child` (a scope's body: `scope`), and the fields `site`
+//! (the start site, `file:line:column`), `shielded`, and `outcome` (`ok`, `failed`, `panicked`
+//! or `cancelled`, recorded when the child ends; a set's child whose result is an `Err` is
+//! `failed`). A span is kept only when a subscriber is interested in it; without the feature
+//! no `tracing` code is compiled. `examples/tracing.rs` prints a request's span tree.
+//!
 //! # Dropping things
 //!
 //! - **The nursery, or the `join` future**, dropped before `join` finished (say, an outer
@@ -417,7 +585,8 @@
 //!   polled (in the child's body, or in a `scope` inside it) has that nursery as its parent,
 //!   fixed at creation. When it is dropped before its `join` finished, the nearest ancestor
 //!   that was not dropped *adopts* what it still runs: that ancestor's `join` waits until
-//!   every remaining child of the dropped nursery has finished. The hand-over costs O(1).
+//!   every remaining child of the dropped nursery has finished. The hand-over takes one step
+//!   per dropped nursery between the two (usually none or one), and one atomic count.
 //!   Adopted work does not count in the adopter's `len()` or against its limit, and the
 //!   adopter's cancellation, deadline and failures do not touch it (a shield stays a shield);
 //!   its errors and panics are dropped as above. If the ancestor's `join` has already
@@ -475,7 +644,8 @@
 //!
 //! # Threads
 //!
-//! `Nursery` and `NurseryHandle` are `Send + Sync`, and children are `Send`. The executor may
+//! `Nursery`, `NurseryHandle` and `NurserySet` (when `T` and `E` are `Send`) are `Send +
+//! Sync`, and children are `Send`. The executor may
 //! be run by any number of threads (`ex.run(...)` on each); children finish on any of them,
 //! and a nursery may be cancelled or given children from threads outside the executor.
 //!
@@ -512,10 +682,19 @@
 //! }));
 //! ```
 //!
-//! Both forms are one implementation: the core, the child's wrapper, limits, `start`, grace
-//! and the tree are generic over the executor, and each public type of either form is made
-//! from one template, so a fix to one is a fix to both. Trees may mix them: a `Nursery` opened
-//! inside a `LocalNursery`'s child is its child in snapshots, and adoption works across them.
+//! Both forms are one type: the executor kind is the last type parameter of each public type,
+//! with a default, the way `HashMap<K, V, S = RandomState>` carries its hasher.
+//! `LocalNursery<'ex, E>` is `Nursery<'ex, E, LocalExecutorRef<'ex>>` (and `LocalNurserySet`,
+//! `LocalNurseryHandle`, `LocalSlot`, `LocalScope` likewise), and `Nursery::new` takes either
+//! executor: the argument fixes the kind. Every method whose meaning does not depend on
+//! `Send` is written once; only `start_soon` and `start`, whose bounds differ, are written per
+//! kind. A fix to one form is a fix to both. Trees may mix them: a `Nursery` opened inside a
+//! `LocalNursery`'s child is its child in snapshots, and adoption works across them.
+//!
+//! With the cargo feature `static`, nurseries also run on async-executor's leaked executors
+//! (`StaticExecutor`, `StaticLocalExecutor`, which spawn without locking their table of
+//! tasks): `Nursery::new(&EX)` with a `static EX: StaticExecutor = StaticExecutor::new();`
+//! makes a `Nursery<'static, E, StaticExecutorRef>`, whose children are `'static`.
 //!
 //! # Common mistakes
 //!
@@ -551,6 +730,68 @@
 //! # drop(nursery);
 //! ```
 //!
+//! **A child that borrows a local declared after the executor.** Children may borrow what
+//! lives longer than the executor, that is, what was declared *before* it: locals are dropped
+//! in reverse order, and the executor drops its tasks (and the children's borrows) when it
+//! is dropped. The compiler points at the child's borrow: "`words` does not live long enough
+//! ... borrow might be used here, when `ex` is dropped and runs the `Drop` code for type
+//! `Arc`". Declare the data first, move it into the child, or use a [`scope`], whose body may
+//! borrow anything:
+//!
+//! ```compile_fail,E0597
+//! use std::sync::Arc;
+//! use async_executor::Executor;
+//! use smol_nursery::Nursery;
+//!
+//! let ex = Arc::new(Executor::new());
+//! let words = vec!["declared", "too", "late"]; // fix: declare it before `ex`
+//! futures_lite::future::block_on(ex.run(async {
+//!     let nursery = Nursery::<()>::new(&ex);
+//!     nursery.start_soon(async { Ok(words.len()) }); // error[E0597]: `words` does not live long enough
+//!     nursery.join().await.unwrap();
+//! }));
+//! ```
+//!
+//! **Racing a half-read line against `cancelled()`.** `a.or(b)` drops the loser, and
+//! futures-lite's `read_line` and `read_until` keep what they have read so far in their own
+//! future: when cancellation wins the race, a partly read line is lost. Race only futures
+//! that are cancel safe: the `next()` of a stream that keeps its state in itself, such as
+//! `AsyncBufReadExt::lines()` (a partly read line stays in the `Lines`), a channel's `recv()`,
+//! a [`NurserySet`]'s `next()`, a timer. Or finish the line first and look at
+//! [`is_cancelled`](NurseryHandle::is_cancelled) between lines:
+//!
+//! ```
+//! use std::sync::Arc;
+//! use async_executor::Executor;
+//! use futures_lite::io::BufReader;
+//! use futures_lite::{AsyncBufReadExt, FutureExt, StreamExt};
+//! use smol_nursery::{shield, Nursery};
+//!
+//! let ex = Arc::new(Executor::new());
+//! futures_lite::future::block_on(ex.run(async {
+//!     let nursery = Nursery::<std::io::Error>::new(&ex);
+//!     let handle = nursery.handle();
+//!     let reader = nursery.start_soon(shield(async move {
+//!         let mut lines = BufReader::new(&b"order 1\norder 2\n"[..]).lines();
+//!         let mut orders = Vec::new();
+//!         loop {
+//!             // Cancel safe: a line read halfway stays in `lines` if `cancelled` wins.
+//!             let line = async { lines.next().await.transpose() };
+//!             let stop = async {
+//!                 handle.cancelled().await;
+//!                 Ok(None)
+//!             };
+//!             match line.or(stop).await? {
+//!                 Some(line) => orders.push(line),
+//!                 None => return Ok(orders), // the end of the input, or winding down
+//!             }
+//!         }
+//!     }));
+//!     nursery.join().await.unwrap();
+//!     assert_eq!(reader.await.unwrap(), ["order 1", "order 2"]);
+//! }));
+//! ```
+//!
 //! **An `Arc<LocalExecutor>`.** The compiler says "a nursery cannot run its children on
 //! `&Arc<LocalExecutor<'_>>`": children are `Send` and run on an [`async_executor::Executor`],
 //! which any thread may run. Use an `Executor`:
@@ -583,9 +824,12 @@
 //! }));
 //! ```
 //!
-//! **Converting errors by hand for `?`.** Not needed: [`NurseryError<E>`] is a
-//! [`std::error::Error`] whenever `E` is `Debug + Display`, so `join().await?` works in a
-//! function that returns `Result<_, Box<dyn Error>>`, with `String` or `&str` errors too:
+//! **Converting errors by hand for `?`, or dropping them.** Not needed: [`NurseryError<E>`]
+//! and [`StartError<E>`] are [`std::error::Error`]s whenever `E` is `Debug + Display`, so
+//! `join().await?` and `start(...).await?` work in a function that returns
+//! `Result<_, Box<dyn Error>>`, with `String` or `&str` errors too; and a `StartError<E>`
+//! converts into a `NurseryError<E>` (keeping the child's error), so a server whose `bind`
+//! failed in `start` returns that error with `?` instead of an `Ok(())` that hides it:
 //!
 //! ```
 //! use std::error::Error;
@@ -627,6 +871,12 @@
 //! | a panicking destructor during cancellation | that child's panic | aborts the process | unwinds the owner | caught; `join_next` returns it as a panic `JoinError` | unwinds the owner |
 //! | memory | a few words per *unfinished* child, freed as each finishes | one per `Task` held | one per future | one per task until joined | one boxed future per child, freed as each finishes |
 //! | `!Send` children on one thread | [`LocalNursery`], with every feature above | `LocalExecutor::spawn` | yes | `spawn_local` on a `LocalSet` | yes |
+//! | results in completion order | [`NurserySet::next`], an `Err` cancelling nothing | by hand (a channel) | yes | `join_next` | no |
+//! | every result at the end | [`NurserySet::join`]: the unread values, or the errors | await each `Task` | `collect` | `join_all` | no |
+//! | backpressure on unread results | yes: under a limit, unread results hold places | by hand | `buffer_unordered` | no | no |
+//! | the first success wins, losers awaited | [`race_ok`], staggered | by hand | by hand | by hand; `abort_all` does not wait | by hand |
+//! | where an error came from | [`NurseryError::origins`] | by hand | by hand | `JoinError::id` (a task id, not a place) | no |
+//! | a span per child, under the request's | the `tracing` feature | `.instrument` by hand | no | task spans (`tokio_unstable`) | no |
 //!
 //! Raw [`async_executor::Task`]s give the same parallelism, but each one has to be awaited or
 //! cancelled by hand, and a `Task` dropped on an error path silently cancels its work.
@@ -643,170 +893,21 @@
 //! done by hand with a channel, a child's failure before it is ready goes to whoever joins,
 //! not to the starter.
 //!
+//! Sets and races have relatives elsewhere too. Java's `StructuredTaskScope` takes a joiner
+//! (`Joiner.allSuccessfulOrThrow`, `anySuccessfulResultOrThrow`, `awaitAll`): a
+//! [`NurserySet`] read to its end is the first and the last, [`race_ok`] the second (with a
+//! stagger Java leaves out). futures-concurrency's `race_ok` takes the first success of
+//! futures polled inside one task, all started at once, and drops the others without
+//! waiting for anything; [`race_ok`] runs its attempts as children in parallel, starts them
+//! one stagger apart, and returns only once every loser has finished. Swift's task groups
+//! give results in completion order (`next()`) like a set, and cancel the remaining children
+//! when the group's scope is left, as dropping a set does.
+//!
 //! # Guarantees
 //!
-//! Each guarantee has a number that stays the same from one release to the next, so that
-//! tests, issues and commits can cite it (a guarantee that is dropped leaves its number
-//! unused). Each is checked by the named tests (in `tests/it/`; `memory.rs` in `tests/alloc/`,
-//! `stress.rs` in `tests/`). G1 to G15 are also checked all at once by
-//! `stress.rs::random_trees_keep_every_guarantee`, which runs random trees of
-//! children (failing, panicking, sleeping, shielded, cancelling each other, nesting nurseries,
-//! under deadlines, foreign cancels and mid-way drops) on executors run by 1, 2 and 4 threads,
-//! and on a local executor with `LocalNursery`.
-//! CI also runs the test suite under Miri, which reports leaked tasks and `Arc` cycles.
-//!
-//! - **G1.** When `join` returns, every child's future has been dropped:
-//!   `join.rs::every_child_future_is_dropped_before_join_returns`.
-//! - **G2.** No child code runs after `join` returns: `join.rs::no_child_code_runs_after_join`.
-//! - **G3.** A failure cancels the non-shielded siblings at once, even while the owner is not
-//!   in `join`: `fail_fast.rs::cancellation_happens_even_when_the_owner_is_not_in_join`.
-//! - **G4.** Every `Err` a child returned is reported once, in order, shielded and late ones
-//!   included: `errors.rs::every_error_is_reported_in_order_including_shielded_and_late_ones`.
-//! - **G5.** `join` resumes the first panic only after every child has finished:
-//!   `panics.rs::join_resumes_the_first_panic_after_every_child_finished`.
-//! - **G6.** A destructor that panics while its child is cancelled or dropped is that child's
-//!   panic, never an abort: `panics.rs::a_destructor_panic_during_cancellation_is_that_childs_panic`,
-//!   `panics.rs::a_destructor_panic_while_the_executor_is_dropped_does_not_abort`,
-//!   `panics.rs::a_panicking_value_whose_handle_was_dropped_does_not_abort`.
-//! - **G7.** The nursery never cancels a shielded child, and `join` waits for it:
-//!   `shield.rs::a_shielded_child_survives_a_sibling_failure`,
-//!   `shield.rs::a_shielded_child_survives_explicit_cancel`,
-//!   `shield.rs::a_shielded_child_survives_the_deadline`.
-//! - **G8.** Dropping the nursery or its `join` future cancels the non-shielded children, and
-//!   shielded ones finish: `dropping.rs::dropping_the_join_future_when_a_timeout_wins_the_race`,
-//!   `faults.rs::join_dropped_at_every_await_point`.
-//! - **G9.** Dropping the executor drops every child; `join` and the handles still resolve:
-//!   `dropping.rs::dropping_the_executor_drops_every_child_and_join_resolves`.
-//! - **G10.** A child started concurrently with `join` is either awaited by it or refused with
-//!   `NurseryClosed`, never lost:
-//!   `closed.rs::start_soon_racing_join_is_accepted_or_refused_never_lost`.
-//! - **G11.** Deadlines never panic, whatever the duration, and `join` never waits for a timer
-//!   that has not fired: `deadlines.rs::duration_max_means_no_deadline`,
-//!   `deadlines.rs::a_deadline_that_does_not_fire_costs_nothing_at_join`.
-//! - **G12.** Every handle is finished once `join` has returned:
-//!   `handles.rs::every_handle_is_finished_once_join_returned`.
-//! - **G13.** Destructors may call `cancel` and `start_soon` on their own nursery without
-//!   deadlock: `faults.rs::destructors_that_call_cancel_and_start_soon_do_not_deadlock`.
-//! - **G14.** A user's panic never leaves a lock poisoned or the nursery unusable:
-//!   `faults.rs::a_user_panic_never_leaves_the_nursery_unusable`.
-//! - **G15.** Memory follows the peak number of unfinished children, not the total:
-//!   `memory.rs::memory_follows_the_peak_not_the_total`.
-//! - **G16.** A scope returns only once its body and every child have finished, and the
-//!   handle its body got is closed then:
-//!   `scope.rs::a_scope_waits_for_its_children_and_returns_the_bodys_value`,
-//!   `scope.rs::the_handle_is_closed_after_the_scope_returned`.
-//! - **G17.** A scope's body is polled in the caller's task (it may borrow from the caller),
-//!   and is dropped at its next await point when the nursery is cancelled (failure,
-//!   deadline, `cancel()`): `scope.rs::the_body_may_borrow_from_the_caller`,
-//!   `scope.rs::the_body_is_cancelled_at_its_next_await_when_a_child_fails`,
-//!   `scope.rs::a_deadline_set_through_the_handle_is_a_timeout`,
-//!   `scope.rs::a_cancel_from_a_child_cancels_the_body`.
-//! - **G18.** A scope's result follows the documented precedence: the first panic, then every
-//!   error (the body's own in order with the children's), then `is_cancelled` for a body
-//!   dropped by `cancel()`, then the body's value, which a body that returned always keeps:
-//!   `scope.rs::a_body_panic_is_resumed_after_every_child_finished`,
-//!   `scope.rs::the_bodys_error_is_recorded_in_order_and_cancels_the_children`,
-//!   `scope.rs::an_explicit_cancel_makes_is_cancelled_true`,
-//!   `scope.rs::a_body_that_returned_keeps_its_value_even_after_cancel`.
-//! - **G19.** Dropping a scope future drops the body and cancels the non-shielded children;
-//!   scope futures are `Send` and nest inside children:
-//!   `scope.rs::dropping_the_scope_future_drops_the_body_and_cancels_the_children`,
-//!   `scope.rs::scopes_nest_inside_children_on_a_multi_threaded_executor`.
-//! - **G20.** `start` resolves with the child's value and handle once the child called
-//!   `started`; the child counts for `join` from the moment `start` was called:
-//!   `start.rs::ready_hands_the_value_and_the_handle_to_the_starter`.
-//! - **G21.** Before it is ready, a child's error, panic, return, cancellation and destructor
-//!   panic go to its starter, and the nursery records and cancels nothing:
-//!   `start.rs::an_error_before_ready_goes_to_the_starter_only`,
-//!   `start.rs::a_panic_before_ready_is_resumed_in_the_starter`,
-//!   `start.rs::returning_without_ready_is_exited`,
-//!   `start.rs::a_cancellation_before_ready_is_cancelled`,
-//!   `start.rs::a_destructor_panic_while_cancelled_before_ready_goes_to_the_starter`.
-//! - **G22.** Dropping a `start` future before the child is ready cancels that child, shielded
-//!   or not; after, it cancels nothing, and the child's errors and panics go to the nursery;
-//!   ready racing a cancellation gives exactly one outcome:
-//!   `start.rs::dropping_start_before_ready_cancels_the_child_even_shielded`,
-//!   `start.rs::dropping_start_after_ready_cancels_nothing`,
-//!   `start.rs::errors_and_panics_after_ready_go_to_the_nursery`,
-//!   `start.rs::ready_racing_a_cancellation_gives_exactly_one_outcome`.
-//! - **G23.** `start` on a closed nursery returns `StartError::Closed` and never calls its
-//!   closure: `start.rs::start_through_a_closed_handle_does_not_call_the_closure`.
-//! - **G24.** `cancelled()` resolves once the nursery is cancelled, for any reason, or closed,
-//!   at once if it already was, and wakes up across threads:
-//!   `cancelled.rs::resolves_on_an_explicit_cancel`, `cancelled.rs::resolves_on_a_failure`,
-//!   `cancelled.rs::resolves_when_the_deadline_fires`,
-//!   `cancelled.rs::resolves_when_the_nursery_is_dropped`,
-//!   `cancelled.rs::resolves_once_the_nursery_is_closed_by_join`,
-//!   `cancelled.rs::resolves_at_once_when_already_cancelled`,
-//!   `cancelled.rs::wakes_up_when_another_thread_cancels`.
-//! - **G25.** A shielded child that races `cancelled()` winds down by itself, and `join` waits
-//!   for it: `cancelled.rs::a_shielded_child_winds_down_on_its_own`.
-//! - **G26.** Under `limit(k)`, never more than `k` children run at once (shielded ones
-//!   count), waiting children are admitted in start order, count in `len()` and are not
-//!   polled, and a cancelled nursery never runs its waiting non-shielded children:
-//!   `limit.rs::never_more_than_k_children_run_at_once`,
-//!   `limit.rs::waiting_children_are_admitted_in_start_order`,
-//!   `limit.rs::waiting_children_count_in_len_and_are_not_polled`,
-//!   `limit.rs::a_cancelled_nursery_never_runs_its_waiting_children_but_runs_shielded_ones`.
-//! - **G27.** A slot counts as an unfinished child until used or dropped, a dropped slot frees
-//!   its room, waiting `reserve` calls are served in order, and a producer through slots
-//!   never holds more than `k` children:
-//!   `reserve.rs::a_slot_keeps_join_waiting_until_used`,
-//!   `reserve.rs::a_dropped_slot_frees_its_room`,
-//!   `reserve.rs::waiting_reserves_are_served_in_order`,
-//!   `reserve.rs::a_producer_through_slots_never_has_more_than_k_children`.
-//! - **G28.** A graced child is never cut before its grace has passed, is cut once it has
-//!   (not an error), and its grace works for a dropped nursery and while it waits for room:
-//!   `grace.rs::a_child_past_its_grace_is_cut_and_that_is_no_error`,
-//!   `grace.rs::a_child_that_finishes_inside_its_grace_keeps_its_value`,
-//!   `grace.rs::grace_works_when_the_nursery_was_dropped`,
-//!   `grace.rs::a_graced_child_waiting_for_admission_counts_its_grace_while_it_waits`.
-//! - **G29.** With `fail_fast(false)`, failures cancel nobody and every error is reported; a
-//!   scope body's own failure still cancels:
-//!   `fail_fast_off.rs::errors_cancel_nobody_and_are_all_reported`,
-//!   `fail_fast_off.rs::a_panic_cancels_nobody_and_is_resumed_after_all_finished`,
-//!   `fail_fast_off.rs::a_failing_scope_body_still_cancels`.
-//! - **G30.** No orphans: a nursery dropped inside a child is adopted by the nearest live
-//!   ancestor, whose `join` waits for it, through any number of levels; a joined ancestor,
-//!   or none, adopts nothing: `tree.rs::a_shielded_payment_inside_a_cancelled_connection_finishes_before_the_outer_join`,
-//!   `tree.rs::adoption_goes_through_two_levels_of_dropped_nurseries`,
-//!   `tree.rs::adopted_work_does_not_count_in_len_and_its_errors_do_not_reach_the_adopter`,
-//!   `tree.rs::a_parent_already_joined_adopts_nothing`,
-//!   `tree.rs::nurseries_created_outside_any_child_have_no_parent`; and at random,
-//!   `stress.rs::random_trees_keep_every_guarantee` checks after every `join` that nothing of
-//!   a nursery nested in it still runs.
-//! - **G31.** A snapshot shows each kind of child, can be taken from any thread at any time,
-//!   and shows nothing for a joined nursery:
-//!   `tree.rs::a_snapshot_shows_running_shielded_graced_cancelling_and_waiting_children`,
-//!   `tree.rs::a_snapshot_can_be_taken_from_another_thread_while_children_come_and_go`,
-//!   `tree.rs::a_closed_nurserys_snapshot_shows_nothing_running`.
-//! - **G32.** A `TaskHandle::cancel` racing its child's end leaves nothing behind in a
-//!   long-lived nursery (unit test `task::tests::handle_cancels_racing_finishes_leave_the_registry_flat`).
-//! - **G33.** The local form keeps every guarantee that does not involve threads: each rule
-//!   is one test body run on both forms (`forms.rs`, modules `send` and `local`: join,
-//!   fail fast, every error, panics, cancel, deadlines, shields, dropping, starting into a
-//!   cancelled nursery, closed handles, task handles, release as children finish, scopes,
-//!   builder scopes, `start`, `cancelled()`, grace, limits and slots, `fail_fast(false)`,
-//!   adoption, snapshots).
-//! - **G34.** `LocalNursery`, its handle, slots, `reserve` and scope futures are neither
-//!   `Send` nor `Sync`, and children may hold `Rc` and `RefCell` across awaits:
-//!   `local.rs::the_local_forms_are_neither_send_nor_sync`,
-//!   `local.rs::children_hold_rc_and_refcell_across_awaits`,
-//!   `local.rs::start_and_scope_carry_non_send_values`; a cancelled local child's panicking
-//!   destructor is that child's panic, not an abort:
-//!   `local.rs::a_panicking_destructor_of_a_cancelled_child_is_the_childs_panic`. Trees may
-//!   mix the forms: `local.rs::a_send_nursery_inside_a_local_child_links_to_the_local_parent`,
-//!   `local.rs::a_send_nursery_dropped_in_a_local_child_is_adopted_by_the_local_parent`.
-//! - **G35.** The core's races are model-checked with loom (`src/loom.rs`, every interleaving
-//!   up to 4 preemptions): a start racing `join`'s close, a cancellation racing a child's
-//!   first `Pending`, the last `finish`es racing `join`'s listener, `TaskHandle::cancel`
-//!   racing the child's end, admission under a limit racing finishes and a dropped reserver,
-//!   `start`'s ready signal racing cancellation and a dropped `start` future, and adoption
-//!   racing the parent's close.
-//! - **G36.** Random trees keep G1–G15, G20, G21, G26, G28, G30 and G31 on both forms:
-//!   `stress.rs::random_trees_keep_every_guarantee` runs them on 1, 2 and 4 threads and on a
-//!   local executor, with scopes, `start`, `reserve`, grace (never cut before its grace),
-//!   limits (never more than `k` at once), adoption and snapshots.
+//! What this crate promises, guarantee by guarantee, and the tests that check each one, are
+//! listed in `GUARANTEES.md` at the top of the repository. Randomized stress tests, loom
+//! models of the core's races, and Miri runs of the test suite check them too.
 //!
 //! # Choices this crate makes
 //!
@@ -820,11 +921,19 @@
 //!   drops it. An owner that must outlive its children's failures is a `Nursery`.
 //! - A child that never calls [`Ready::started`] and never ends keeps `start` waiting, as in
 //!   trio.
-//! - async-executor's leaked executors (`Executor::leak`, `LocalExecutor::leak`, behind its
-//!   `static` feature) are not accepted: their only way to spawn a future that is not
-//!   `'static` is an `unsafe` function, and this crate forbids `unsafe`. A
-//!   `static EX: Executor<'static> = Executor::new();` or a `Box::leak`ed `LocalExecutor`
-//!   gives children the same `'static` lifetime.
+//! - async-executor's leaked executors (`Executor::leak`, `LocalExecutor::leak`) are accepted
+//!   under this crate's `static` feature, for `'static` children only: their only way to
+//!   spawn a future that is not `'static` is an `unsafe` function, and this crate forbids
+//!   `unsafe`. Because the executor kind is a type parameter, the methods of the static kinds
+//!   carry `'static` bounds of their own and call the safe `spawn`.
+//! - The executor kind is fixed by the argument of `new`, not by a method name: so
+//!   `Nursery::new(&ex)` makes a [`LocalNursery`] when `ex` is an `Rc<LocalExecutor>`. The
+//!   builder keeps `build` and `build_local` (and adds [`build_on`](NurseryBuilder::build_on)
+//!   for any kind), and [`scope`] and [`local_scope`] stay two functions, so that
+//!   `build::<MyError>(&ex)` keeps compiling: a function's explicit type arguments cannot skip
+//!   one.
+//! - A set ignores the builder's `fail_fast`: its children's errors are results.
+//! - `race_ok`'s attempts all carry the `race_ok` call as their start site.
 
 #![forbid(unsafe_code)]
 #![warn(missing_docs, missing_debug_implementations, rust_2018_idioms)]

@@ -1,7 +1,7 @@
 //! The nursery: the owner of a group of children.
 //!
 //! One type for both forms: [`Nursery`] on an [`ExecutorRef`] (the default) and
-//! [`LocalNursery`] on a [`LocalExecutorRef`]. What does not depend on `Send` is written once,
+//! [`LocalNursery`](crate::LocalNursery) on a [`LocalExecutorRef`]. What does not depend on `Send` is written once,
 //! in the generic `impl`; only `start_soon` and `start`, whose bounds differ, are written once
 //! per form.
 
@@ -480,8 +480,9 @@ impl<'ex, E, X: ExecutorKind> Nursery<'ex, E, X> {
     /// recursively. See [`Snapshot`](crate::Snapshot).
     ///
     /// Each nursery's part is copied at one moment, under its lock, which a child holds only
-    /// for as long as such a copy takes; nothing is recorded for snapshots until one is asked
-    /// for, beyond where each child was started.
+    /// for as long as such a copy takes. Beyond where each child was started and which
+    /// nurseries were opened inside it, nothing is recorded for snapshots until one is asked
+    /// for (see the crate docs' "What is still running").
     ///
     /// # Examples
     ///
@@ -511,7 +512,8 @@ impl<'ex, E, X: ExecutorKind> Nursery<'ex, E, X> {
     }
 
     /// Returns a future that resolves once the nursery has been cancelled, for any reason
-    /// (`cancel`, a failure, the deadline), at once if it already was.
+    /// (`cancel`, a failure, the deadline), or closed (`join` returned); at once if it already
+    /// was.
     ///
     /// The future owns what it needs; see [`NurseryHandle::cancelled`] for the form children
     /// use to wind down on their own.

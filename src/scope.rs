@@ -285,7 +285,7 @@ where
     )
 }
 
-/// Opens a [`LocalNursery`], runs `body` in it as its first child, and waits for the body
+/// Opens a [`LocalNursery`](crate::LocalNursery), runs `body` in it as its first child, and waits for the body
 /// and every child it started: [`scope`](crate::scope) for children that need not be
 /// `Send`.
 ///

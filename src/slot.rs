@@ -201,8 +201,8 @@ pub struct Slot<'a, 'ex, E, X: ExecutorKind = ExecutorRef<'ex>> {
     lifetime: PhantomData<fn(&'ex ()) -> &'ex ()>,
 }
 
-/// Room for one child in a [`LocalNursery`], reserved by
-/// [`reserve`](LocalNursery::reserve) or [`try_reserve`](LocalNursery::try_reserve): the
+/// Room for one child in a [`LocalNursery`](crate::LocalNursery), reserved by
+/// [`reserve`](crate::Nursery::reserve) or [`try_reserve`](crate::Nursery::try_reserve): the
 /// local counterpart of [`Slot`](crate::Slot). Dropping an unused slot gives its room back.
 ///
 /// # Examples
@@ -342,7 +342,7 @@ pub struct Reserve<'a, 'ex, E, X: ExecutorKind = ExecutorRef<'ex>> {
     lifetime: PhantomData<fn(&'ex ()) -> &'ex ()>,
 }
 
-/// The future [`LocalNurseryHandle::reserve`] returns: resolves to a [`LocalSlot`] once
+/// The future [`LocalNurseryHandle::reserve`](crate::NurseryHandle::reserve) returns: resolves to a [`LocalSlot`] once
 /// there is room under the limit, as [`Reserve`](crate::Reserve) does.
 ///
 /// # Cancel safety

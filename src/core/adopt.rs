@@ -1,7 +1,8 @@
 //! Adoption: a nursery dropped before its `join` finished hands what it still runs to the
 //! nearest ancestor that was not dropped, whose `join` then waits for it.
 //!
-//! The hand-over is O(1): the adopter counts the dropped nursery as one more unfinished
+//! The hand-over walks up from the dropped nursery to the nearest ancestor that was not
+//! dropped (one step per dropped nursery between them, usually none), then: the adopter counts the dropped nursery as one more unfinished
 //! "child" (in `started`, so that its `join` waits, and in `adopted`, so that `len()` leaves
 //! it out), and the dropped nursery keeps the adopter and that id. When the dropped nursery's
 //! last child finishes, that one finish counts the adoption as finished. Nothing about the

@@ -270,6 +270,7 @@ fn the_race_future_is_send() {
 }
 
 /// The local form races `!Send` attempts on a `LocalExecutor`.
+#[cfg(not(miri))]
 #[test]
 fn local_race_ok_takes_attempts_that_are_not_send() {
     run_local(|ex| async move {

@@ -201,7 +201,7 @@ fn a_panic_is_resumed_by_join_if_next_did_not() {
 fn next_dropped_mid_wait_loses_nothing() {
     for threads in THREADS {
         run(threads, |ex| async move {
-            const N: u32 = 200;
+            const N: u32 = crate::common::scaled(200, 20) as u32;
             let mut set = NurserySet::<u32, ()>::new(&ex);
             for i in 0..N {
                 set.start_soon(async move {

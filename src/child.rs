@@ -100,7 +100,7 @@ pin_project! {
             let mut future = this.future;
             let panic = catch_unwind(AssertUnwindSafe(|| future.set(None))).err();
             let end = End { error: None, cancelled: panic.is_none(), panic };
-            this.trace.ended(if end.cancelled { Traced::Cancelled } else { Traced::Panicked });
+            this.trace.ended(Some(if end.cancelled { Traced::Cancelled } else { Traced::Panicked }));
             report(this.shared, this.starter, this.member, end);
             this.member.finish(this.shared);
         }
@@ -245,9 +245,7 @@ where
         Err(TaskError::Panicked) => Some(Traced::Panicked),
         Err(TaskError::Cancelled) => Some(Traced::Cancelled),
     };
-    if let Some(traced) = traced {
-        this.trace.ended(traced);
-    }
+    this.trace.ended(traced);
     this.member.finish(this.shared);
     Output::new(result)
 }

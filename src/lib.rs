@@ -825,11 +825,12 @@
 //! ```
 //!
 //! **Converting errors by hand for `?`, or dropping them.** Not needed: [`NurseryError<E>`]
-//! and [`StartError<E>`] are [`std::error::Error`]s whenever `E` is `Debug + Display`, so
-//! `join().await?` and `start(...).await?` work in a function that returns
-//! `Result<_, Box<dyn Error>>`, with `String` or `&str` errors too; and a `StartError<E>`
-//! converts into a `NurseryError<E>` (keeping the child's error), so a server whose `bind`
-//! failed in `start` returns that error with `?` instead of an `Ok(())` that hides it:
+//! is a [`std::error::Error`] whenever `E` is `Debug + Display`, so `join().await?` works in a
+//! function that returns `Result<_, Box<dyn Error>>`, with `String` or `&str` errors too. A
+//! [`StartError<E>`] converts into a `NurseryError<E>` (keeping the child's error), so a server
+//! whose `bind` failed in `start` returns that error with `?` instead of an `Ok(())` that
+//! hides it; and when `E` is an `Error` (an `io::Error`), a `StartError<E>` is one too, whose
+//! `source` is the child's error:
 //!
 //! ```
 //! use std::error::Error;

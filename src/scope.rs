@@ -61,6 +61,7 @@ pin_project! {
                 if let Err(panic) = catch_unwind(AssertUnwindSafe(|| body.set(None))) {
                     drop_quietly(panic);
                 }
+                this.trace.ended(Some(Traced::Cancelled));
                 this.member.finish(&nursery);
             }
             nursery.abandon();
@@ -168,14 +169,13 @@ where
                     None => end.panic = Some(panic),
                 }
             }
-            this.trace.ended(match &end {
+            let traced = match &end {
                 End { panic: Some(_), .. } => Traced::Panicked,
                 End { error: Some(_), .. } => Traced::Failed,
-                End {
-                    cancelled: true, ..
-                } => Traced::Cancelled,
+                End { cancelled, .. } if *cancelled => Traced::Cancelled,
                 _ => Traced::Ok,
-            });
+            };
+            this.trace.ended(Some(traced));
             *this.body_cancelled = end.cancelled;
             *this.waker = None;
             // The owner failed: its error or panic cancels the nursery whatever its policy.

@@ -67,11 +67,18 @@ impl<E: fmt::Display> fmt::Display for StartError<E> {
     }
 }
 
-/// Any error type that can be printed makes `StartError` an [`Error`] (as for
-/// [`NurseryError`]), so that `start(...).await?` works in a function returning
-/// `Box<dyn Error>` even when the children's errors are `String`s. The child's error is part
-/// of the message.
-impl<E: fmt::Debug + fmt::Display> Error for StartError<E> {}
+/// A `StartError` of an [`Error`] is an `Error` whose `source` is the child's error, so that
+/// `start(...).await?` works in a function returning `Box<dyn Error>`. (With errors that are
+/// not `Error`s, such as `String`s, `?` converts into [`NurseryError`] instead, which is an
+/// `Error` whenever its errors print.)
+impl<E: Error + 'static> Error for StartError<E> {
+    fn source(&self) -> Option<&(dyn Error + 'static)> {
+        match self {
+            StartError::Failed(error) => Some(error),
+            _ => None,
+        }
+    }
+}
 
 /// A failed start as the error of a whole nursery, so that `start(...).await?` works in a
 /// function returning `Result<_, NurseryError<E>>`: `Failed(e)` becomes an error whose

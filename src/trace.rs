@@ -92,13 +92,16 @@ impl Trace {
         poll()
     }
 
-    /// Records how the child ended.
+    /// Records how the child ended (`None`: its wrapper recorded it already), and closes the
+    /// span: before the child counts as finished, so that no child's span outlives `join`.
     #[inline]
     #[cfg_attr(not(feature = "tracing"), allow(unused_variables))]
-    pub(crate) fn ended(&self, outcome: Outcome) {
+    pub(crate) fn ended(&mut self, outcome: Option<Outcome>) {
         #[cfg(feature = "tracing")]
-        if let Some(span) = &self.span {
-            span.record("outcome", outcome.as_str());
+        if let Some(span) = self.span.take() {
+            if let Some(outcome) = outcome {
+                span.record("outcome", outcome.as_str());
+            }
         }
     }
 }

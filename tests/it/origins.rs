@@ -3,10 +3,16 @@
 //! composes with `?`.
 
 use std::error::Error;
+use std::io;
 
 use smol_nursery::{scope, Nursery, NurseryBuilder, NurseryError, StartError};
 
 use crate::common::{run, yields};
+
+/// A child that fails with `what`.
+async fn fails(what: &str) -> Result<(), String> {
+    Err(what.to_string())
+}
 
 /// Every way of starting a child records its own call as the origin of the child's error:
 /// `start_soon`, a handle's `start_soon`, `Slot::start_soon`, and `start` (failing after it is
@@ -22,16 +28,14 @@ fn origins_name_each_start_site_in_error_order() {
         let mut lines = Vec::new();
 
         lines.push(line!() + 1);
-        nursery.start_soon(async { Err::<(), _>(String::from("start_soon")) });
+        nursery.start_soon(fails("start_soon"));
         yields(4).await;
         lines.push(line!() + 1);
-        handle
-            .start_soon(async { Err::<(), _>(String::from("handle")) })
-            .unwrap();
+        handle.start_soon(fails("handle")).unwrap();
         yields(4).await;
         let slot = nursery.reserve().await;
         lines.push(line!() + 1);
-        slot.start_soon(async { Err::<(), _>(String::from("slot")) });
+        slot.start_soon(fails("slot"));
         yields(4).await;
         lines.push(line!() + 2);
         let (_, _child) = nursery
@@ -110,14 +114,19 @@ fn a_failed_start_converts_into_a_nursery_error() {
     });
 }
 
-/// A failed `start` goes into `Box<dyn Error>` with `?` even when the error type is a
-/// `String`.
+/// A failed `start` of an `io::Error` goes into `Box<dyn Error>` with `?`, its source the
+/// child's error; with `String` errors, through `NurseryError`.
 #[test]
 fn a_failed_start_converts_into_a_boxed_error() {
-    async fn serve(nursery: &Nursery<'_, String>) -> Result<u16, Box<dyn Error + Send + Sync>> {
+    async fn serve(nursery: &Nursery<'_, io::Error>) -> Result<u16, Box<dyn Error + Send + Sync>> {
         let (port, _) = nursery
-            .start(|_ready| async { Err::<(), _>(String::from("address in use")) })
+            .start(|_ready| async { Err::<(), _>(io::Error::other("address in use")) })
             .await?;
+        Ok(port)
+    }
+    async fn serve_strings(nursery: &Nursery<'_, String>) -> Result<u16, Box<dyn Error>> {
+        let start = nursery.start(|_ready| async { Err::<(), _>(String::from("in use")) });
+        let (port, _) = start.await.map_err(NurseryError::from)?;
         Ok(port)
     }
     run(1, |ex| async move {

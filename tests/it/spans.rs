@@ -29,6 +29,8 @@ struct Recorded {
     parent: Option<u64>,
     fields: HashMap<String, String>,
     metadata: &'static Metadata<'static>,
+    /// Handles to the span still alive; 0 once it closed.
+    handles: usize,
 }
 
 /// Records every span, its parent (explicit, or the span entered on this thread) and its
@@ -84,6 +86,7 @@ impl Subscriber for Recorder {
                 parent,
                 fields,
                 metadata,
+                handles: 1,
             },
         );
         Id::from_u64(id)
@@ -98,6 +101,23 @@ impl Subscriber for Recorder {
     fn record_follows_from(&self, _: &Id, _: &Id) {}
 
     fn event(&self, _: &Event<'_>) {}
+
+    fn clone_span(&self, span: &Id) -> Id {
+        if let Some(recorded) = self.spans.lock().unwrap().get_mut(&span.into_u64()) {
+            recorded.handles += 1;
+        }
+        span.clone()
+    }
+
+    fn try_close(&self, span: Id) -> bool {
+        match self.spans.lock().unwrap().get_mut(&span.into_u64()) {
+            Some(recorded) => {
+                recorded.handles -= 1;
+                recorded.handles == 0
+            }
+            None => false,
+        }
+    }
 
     fn enter(&self, span: &Id) {
         STACK.with(|stack| stack.borrow_mut().push(span.into_u64()));
@@ -144,6 +164,12 @@ impl Subscriber for Forward {
     }
     fn record_follows_from(&self, span: &Id, follows: &Id) {
         self.0.record_follows_from(span, follows)
+    }
+    fn clone_span(&self, span: &Id) -> Id {
+        self.0.clone_span(span)
+    }
+    fn try_close(&self, span: Id) -> bool {
+        self.0.try_close(span)
     }
     fn event(&self, event: &Event<'_>) {
         self.0.event(event)
@@ -194,6 +220,7 @@ fn children_are_spans_of_the_request_that_started_them() {
         let spans = children_of(&request);
         assert_eq!(spans.len(), 2, "{spans:#?}");
         for (_, span) in &spans {
+            assert_eq!(span.handles, 0, "a child's span outlived join");
             assert_eq!(span.name, "child");
             assert_eq!(span.target, "smol_nursery");
             assert_eq!(span.level, tracing::Level::INFO);

@@ -28,6 +28,8 @@
 //! every thread count, or the test fails and names it. Errors and panics are left to the random
 //! trees, so a change that made the rounds trivial would fail the test.
 //!
+//! `stress/sets.rs` stresses sets the same way: see its module docs.
+//!
 //! - `STRESS_SEED=<n>` runs that one seed (the failure message prints it); one seed need not
 //!   show every scenario;
 //! - `STRESS_ROUNDS=<n>` sets the rounds per slot (1, 2, 4 threads, local; default 300, 2 under
@@ -35,6 +37,9 @@
 //! - `STRESS_SOAK_SECS=<s>` keeps running fresh seeds for that long: the long soak.
 
 mod common;
+// Sets: results lost, handed out twice, or held past the limit.
+#[path = "stress/sets.rs"]
+mod sets;
 
 use std::collections::HashMap;
 use std::future::Future;

@@ -124,7 +124,9 @@ fn a_failed_start_converts_into_a_boxed_error() {
             .await?;
         Ok(port)
     }
-    async fn serve_strings(nursery: &Nursery<'_, String>) -> Result<u16, Box<dyn Error>> {
+    async fn serve_strings(
+        nursery: &Nursery<'_, String>,
+    ) -> Result<u16, Box<dyn Error + Send + Sync>> {
         let start = nursery.start(|_ready| async { Err::<(), _>(String::from("in use")) });
         let (port, _) = start.await.map_err(NurseryError::from)?;
         Ok(port)
@@ -136,6 +138,12 @@ fn a_failed_start_converts_into_a_boxed_error() {
             err.to_string(),
             "task failed before it was ready: address in use"
         );
+        assert_eq!(err.source().unwrap().to_string(), "address in use");
+        nursery.join().await.unwrap();
+
+        let nursery = Nursery::new(&ex);
+        let err = serve_strings(&nursery).await.unwrap_err();
+        assert_eq!(err.to_string(), "1 task failed: in use");
         nursery.join().await.unwrap();
     });
 }

@@ -210,6 +210,7 @@ fn main() -> ExitCode {
     let outcome = if args.demo {
         demo(args)
     } else {
+        #[cfg_attr(not(unix), allow(unused_mut))]
         let mut config = args.config;
         #[cfg(unix)]
         fit_connections_to_descriptors(&mut config);

@@ -10,12 +10,15 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use crate::child::NoStarter;
+use crate::core::Cancelled;
 use crate::error::NurseryClosed;
 use crate::executor::{ExecutorKind, ExecutorRef, LocalExecutorRef};
 use crate::shared::{Caller, Shared};
+use crate::shield::IntoChild;
 use crate::slot::{Reserve, Reserving, Slot};
 use crate::snapshot::{CancelCause, Snapshot};
-use crate::{Cancelled, IntoChild, Ready, Start, TaskHandle};
+use crate::start::{Ready, Start};
+use crate::task::TaskHandle;
 
 /// A cloneable handle to a [`Nursery`](crate::Nursery): children capture it to start
 /// siblings, and other tasks or threads use it to start children or cancel the nursery.

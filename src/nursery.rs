@@ -10,13 +10,17 @@ use std::panic::Location;
 use std::sync::Arc;
 
 use crate::child::NoStarter;
+use crate::core::Cancelled;
+use crate::error::NurseryError;
 use crate::executor::{ExecutorKind, ExecutorRef, IntoExecutor, LocalExecutorRef};
 use crate::handle::NurseryHandle;
 use crate::shared::{Caller, Policy, Shared};
+use crate::shield::IntoChild;
 use crate::slot::{Reserving, Slot};
 use crate::snapshot::{CancelCause, Snapshot};
 use crate::spawn::SpawnChild;
-use crate::{Cancelled, IntoChild, NurseryError, Ready, Start, TaskHandle};
+use crate::start::{Ready, Start};
+use crate::task::TaskHandle;
 
 /// A scope for child tasks: start them with [`start_soon`](Nursery::start_soon), wait for all
 /// of them with [`join`](Nursery::join).

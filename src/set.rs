@@ -30,6 +30,8 @@ use pin_project_lite::pin_project;
 
 use crate::child::Starter;
 use crate::core::drop_quietly;
+use crate::core::Cancelled;
+use crate::error::NurseryError;
 use crate::executor::{ExecutorKind, ExecutorRef, IntoExecutor, LocalExecutorRef};
 use crate::nursery::Nursery;
 use crate::shared::{Caller, End, Policy, Shared};
@@ -38,7 +40,6 @@ use crate::snapshot::Snapshot;
 use crate::spawn::SpawnChild;
 use crate::sync::{Event, EventListener, Mutex, MutexGuard, PoisonError};
 use crate::trace::Outcome as Traced;
-use crate::{Cancelled, NurseryError};
 
 /// A nursery whose children's outcomes are its results, read in the order children finish:
 /// tokio's `JoinSet`, with the guarantees of a nursery.

@@ -7,9 +7,15 @@
 use std::panic::Location;
 
 use crate::child::NoStarter;
+use crate::error::NurseryClosed;
 use crate::executor::{StaticExecutorRef, StaticLocalExecutorRef};
+use crate::handle::NurseryHandle;
+use crate::nursery::Nursery;
 use crate::shared::Caller;
-use crate::{IntoChild, Nursery, NurseryClosed, NurseryHandle, Ready, Slot, Start, TaskHandle};
+use crate::shield::IntoChild;
+use crate::slot::Slot;
+use crate::start::{Ready, Start};
+use crate::task::TaskHandle;
 
 impl<E> Nursery<'static, E, StaticExecutorRef> {
     /// Starts a child and returns a handle to its result, as [`Nursery::start_soon`] does; the

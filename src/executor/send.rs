@@ -25,6 +25,32 @@ use crate::task::Output;
 /// The nursery holds the executor weakly: it does not keep an `Arc`'d executor alive. If the
 /// executor is dropped, every child is dropped with it (see the crate docs).
 ///
+/// A child that opens a nursery or a [`scope`](crate::scope) of its own needs the executor
+/// too: move a clone of the `Arc` into it, or an `ExecutorRef`, which is `Clone` and holds the
+/// executor weakly (a borrowed `&Arc` does not live long enough for a child):
+///
+/// ```
+/// use std::sync::Arc;
+/// use async_executor::Executor;
+/// use smol_nursery::{scope, ExecutorRef, Nursery};
+///
+/// let ex = Arc::new(Executor::new());
+/// futures_lite::future::block_on(ex.run(async {
+///     let nursery = Nursery::<()>::new(&ex);
+///     let inner = ExecutorRef::from(&ex);
+///     let total = nursery.start_soon(async move {
+///         scope(inner, |n| async move {
+///             let half = n.start_soon(async { Ok(21) }).expect("open");
+///             Ok(half.await.unwrap() * 2)
+///         })
+///         .await
+///         .map_err(|_| ())
+///     });
+///     nursery.join().await.unwrap();
+///     assert_eq!(total.await, Ok(42));
+/// }));
+/// ```
+///
 /// # Examples
 ///
 /// ```

@@ -41,7 +41,7 @@ use crate::task::Output;
 ///     let total = nursery.start_soon(async move {
 ///         scope(inner, |n| async move {
 ///             let half = n.start_soon(async { Ok(21) }).expect("open");
-///             Ok(half.await.unwrap() * 2)
+///             Ok::<_, ()>(half.await.unwrap() * 2)
 ///         })
 ///         .await
 ///         .map_err(|_| ())

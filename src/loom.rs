@@ -25,6 +25,7 @@
 //! | `start_future_dropped_races_the_childs_failure` | the `start` future dropped while the child fails before ready: its error is dropped exactly once |
 //! | `adoption_races_the_parents_close` | a nested nursery dropped (adopted) while its shielded child ends and the parent joins: the parent never closes while the adopted child runs. It found a lost adopter release (a store-buffering race), fixed by the `SeqCst` fences in `Core::finish` and `find_adopter` |
 //! | `set_result_pushed_while_next_is_dropped` | a set's child delivering its result while the reader polls `next()` once and drops it: the result is handed out by the next `next()`, then `None` |
+//! | `set_panic_races_the_readers_emptiness_check` | a set's child panicking while the reader looks for a result: `next()` resumes the panic, never returns `None` (it once read "no child left" before "no panic"; Miri's scheduling found it) |
 //! | `set_result_read_while_the_limit_admits` | under `limit(1)`, a set's result read while its child finishes and a queued child waits: the queued child is admitted exactly once, never while the result is unread, and every permit comes back |
 //!
 //! What they leave out: the executor (async-executor and async-task are not loom-aware; the
@@ -518,6 +519,34 @@ fn loom_set_result_read_while_the_limit_admits() {
             "the queued child was not admitted"
         );
         assert_eq!(limiter.lock().held(), 0, "a permit was lost");
+    });
+}
+
+/// A set's child panicking while the reader looks for a result: `next()` never returns `None`
+/// instead of resuming the panic (it read "no child left" before "no panic" once, and lost
+/// the panic; the interleaving Miri found).
+#[test]
+fn loom_set_panic_races_the_readers_emptiness_check() {
+    // The child's panic is planned: keep it off the output of every interleaving.
+    let default = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        if !info.payload().is::<u8>() {
+            default(info);
+        }
+    }));
+    check("set_panic_races_the_readers_emptiness_check", || {
+        let mut set =
+            NurserySet::<u32, (), _>::with_policy(ExecutorRef::from(&EX), Policy::default());
+        let child = set.model_child(async {
+            std::panic::panic_any(7_u8);
+            #[allow(unreachable_code)]
+            Ok(0)
+        });
+        let worker = thread::spawn(move || drop(block_on(child)));
+        let next = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| block_on(set.next())));
+        worker.join().unwrap();
+        let panic = next.expect_err("the panic was lost: next() returned");
+        assert_eq!(*panic.downcast::<u8>().unwrap(), 7);
     });
 }
 

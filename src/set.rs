@@ -452,11 +452,15 @@ impl<'ex, T, E, X: ExecutorKind> NurserySet<'ex, T, E, X> {
         let results = &self.reader.results;
         let core = &self.nursery.shared.core;
         loop {
+            // `len()` is read first: a child's panic is kept before the child counts as
+            // finished, so once no child is unfinished, every panic is seen below; and a
+            // result is queued before its child finishes (invariant 1), so it is seen too.
+            let idle = core.is_empty();
             if core.panic_pending() {
                 // A child panicked: nothing more is handed out, and no permit waits for a
                 // reader any more; the panic is resumed once every child has finished.
                 results.stop_counting();
-                if core.is_empty() {
+                if idle {
                     if let Some(panic) = core.take_panic() {
                         self.waiting = None;
                         drop_quietly(results.take_all(false));
@@ -466,9 +470,6 @@ impl<'ex, T, E, X: ExecutorKind> NurserySet<'ex, T, E, X> {
                     continue;
                 }
             } else {
-                // Invariant 1: `len()` is read before the queue, so that a result queued by
-                // a child that finished is seen.
-                let idle = core.is_empty();
                 if let Some((result, _site)) = results.pop() {
                     self.waiting = None;
                     return Poll::Ready(Some(result));

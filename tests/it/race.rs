@@ -218,18 +218,38 @@ fn nothing_happens_before_the_first_poll() {
 type Attempt = std::pin::Pin<Box<dyn std::future::Future<Output = Result<u8, ()>> + Send>>;
 
 /// A panicking attempt cancels the others; its panic is resumed once they have finished, even
-/// though another attempt had already won.
+/// though another attempt had already won. The panicking attempt blocks its thread until the
+/// winner has returned, so the win comes first; it needs a second thread.
 #[test]
 fn a_panic_is_resumed_even_after_a_win() {
-    for threads in THREADS {
+    for threads in [2, 4] {
         run(threads, |ex| async move {
+            use std::sync::atomic::{AtomicBool, Ordering::SeqCst};
+            let (started, won) = (
+                Arc::new(AtomicBool::new(false)),
+                Arc::new(AtomicBool::new(false)),
+            );
             let alive = Counter::default();
             let guard = alive.guard();
+            let (loser_started, winner) = (started.clone(), won.clone());
             let attempts: Vec<Attempt> = vec![
-                Box::pin(async { Ok(1) }),
+                Box::pin(async move {
+                    // Wins only once the other attempt runs (and so cannot be cancelled
+                    // before it panics).
+                    while !loser_started.load(SeqCst) {
+                        future::yield_now().await;
+                    }
+                    winner.store(true, SeqCst);
+                    Ok(1)
+                }),
                 Box::pin(async move {
                     let _guard = guard;
-                    yields(2).await;
+                    started.store(true, SeqCst);
+                    while !won.load(SeqCst) {
+                        std::thread::yield_now();
+                    }
+                    // Give the race a moment to take the win and cancel the rest.
+                    std::thread::sleep(Duration::from_millis(20));
                     std::panic::panic_any("attempt panicked")
                 }),
             ];

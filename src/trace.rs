@@ -44,9 +44,10 @@ impl Outcome {
 /// A child's span, if a subscriber is interested in it.
 #[derive(Debug)]
 pub(crate) struct Trace {
-    /// The span; `None` when no subscriber is interested.
+    /// The span; `None` when no subscriber is interested. Boxed: a child without a span
+    /// grows by one word, not by a whole `Span`.
     #[cfg(feature = "tracing")]
-    span: Option<tracing::Span>,
+    span: Option<Box<tracing::Span>>,
 }
 
 impl Trace {
@@ -56,7 +57,7 @@ impl Trace {
     pub(crate) fn child(site: &'static Location<'static>, shielded: bool) -> Self {
         Trace {
             #[cfg(feature = "tracing")]
-            span: interested(tracing::info_span!(
+            span: boxed(tracing::info_span!(
                 target: "smol_nursery",
                 "child",
                 site = %site,
@@ -72,7 +73,7 @@ impl Trace {
     pub(crate) fn body(site: &'static Location<'static>) -> Self {
         Trace {
             #[cfg(feature = "tracing")]
-            span: interested(tracing::info_span!(
+            span: boxed(tracing::info_span!(
                 target: "smol_nursery",
                 "scope",
                 site = %site,
@@ -149,4 +150,11 @@ impl Parent {
 #[inline]
 fn interested(span: tracing::Span) -> Option<tracing::Span> {
     (!span.is_disabled()).then_some(span)
+}
+
+/// Keeps a span, boxed, only if a subscriber is interested in it.
+#[cfg(feature = "tracing")]
+#[inline]
+fn boxed(span: tracing::Span) -> Option<Box<tracing::Span>> {
+    interested(span).map(Box::new)
 }

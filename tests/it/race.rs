@@ -214,6 +214,9 @@ fn nothing_happens_before_the_first_poll() {
     });
 }
 
+/// A boxed attempt, for attempts of different types.
+type Attempt = std::pin::Pin<Box<dyn std::future::Future<Output = Result<u8, ()>> + Send>>;
+
 /// A panicking attempt cancels the others; its panic is resumed once they have finished, even
 /// though another attempt had already won.
 #[test]
@@ -222,9 +225,7 @@ fn a_panic_is_resumed_even_after_a_win() {
         run(threads, |ex| async move {
             let alive = Counter::default();
             let guard = alive.guard();
-            let attempts: Vec<
-                std::pin::Pin<Box<dyn std::future::Future<Output = Result<u8, ()>> + Send>>,
-            > = vec![
+            let attempts: Vec<Attempt> = vec![
                 Box::pin(async { Ok(1) }),
                 Box::pin(async move {
                     let _guard = guard;

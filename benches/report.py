@@ -53,7 +53,7 @@ RATIOS = {
 }
 # Groups whose N counts something other than children (`snapshot`: snapshots, each of a
 # nursery with 10 000 pending children).
-UNITS = {"snapshot": "snapshot", "race": "attempt offered (8 per race)"}
+UNITS = {"snapshot": "snapshot", "race": "attempt offered, 8 per race"}
 
 
 def median_ns(alloc, group, n, contender):

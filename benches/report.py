@@ -30,6 +30,10 @@ GROUPS = {
     "limit": ["nursery", "semaphore_raw", "buffer_unordered", "tokio_semaphore"],
     "reserve": ["nursery", "semaphore_raw"],
     "snapshot": ["snapshot", "snapshot_to_string"],
+    "local": ["local_nursery", "raw_local_executor", "tokio_joinset_local", "nursery"],
+    "static": ["static_nursery", "raw_static_executor", "nursery", "raw_executor"],
+    "set": ["nursery_set", "tokio_joinset", "handles_unordered", "nursery"],
+    "race": ["race_ok", "hand_written", "race_ok_stagger"],
 }
 RATIOS = {
     "spawn_join": [("nursery", "raw_executor"), ("nursery_awaited", "raw_executor"), ("nursery_shielded", "raw_executor"),
@@ -42,10 +46,14 @@ RATIOS = {
     "limit": [("nursery", "semaphore_raw"), ("nursery", "buffer_unordered"), ("nursery", "tokio_semaphore")],
     "reserve": [("nursery", "semaphore_raw")],
     "snapshot": [],
+    "local": [("local_nursery", "raw_local_executor"), ("local_nursery", "tokio_joinset_local"), ("local_nursery", "nursery")],
+    "static": [("static_nursery", "nursery"), ("static_nursery", "raw_static_executor"), ("nursery", "raw_executor")],
+    "set": [("nursery_set", "tokio_joinset"), ("nursery_set", "handles_unordered"), ("nursery_set", "nursery")],
+    "race": [("race_ok", "hand_written"), ("race_ok_stagger", "race_ok")],
 }
 # Groups whose N counts something other than children (`snapshot`: snapshots, each of a
 # nursery with 10 000 pending children).
-UNITS = {"snapshot": "snapshot"}
+UNITS = {"snapshot": "snapshot", "race": "attempt offered, 8 per race"}
 
 
 def median_ns(alloc, group, n, contender):

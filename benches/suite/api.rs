@@ -1,9 +1,10 @@
 //! The groups of the `start` / `scope` API: `start`, `scope` and `join_next`; those of
 //! the limit API (`limit`, `reserve`, `snapshot`), in `api/limit.rs`; and that of the local
-//! form (`local`), in `api/local.rs`.
+//! form (`local`), in `api/local.rs`; those of part three (`set`, `race`), in `api/sets.rs`.
 //!
 //! To run the suite on code that predates this API (part one, commit `c5a8670`), replace this
-//! file with `pub const GROUPS: &[super::Group] = &[];` (see `benches/README.md`).
+//! file with `pub const GROUPS: &[super::Group] = &[];`; on code that predates part three,
+//! delete `api/sets.rs` and the lines below that name `sets` (see `benches/README.md`).
 
 use std::time::{Duration, Instant};
 
@@ -16,6 +17,7 @@ use super::{Bench, Group, SAMPLE, SIZES};
 
 mod limit;
 mod local;
+mod sets; // part three
 #[cfg(feature = "static")]
 mod statics;
 
@@ -128,6 +130,8 @@ pub const GROUPS: &[Group] = &[
         measure: Bench::snapshot,
         sample: 20,
     },
+    sets::SET,  // part three
+    sets::RACE, // part three
 ];
 
 /// The sum of the values `0..n`, which every contender of `start` and `join_next` adds up.

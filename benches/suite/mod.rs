@@ -13,7 +13,10 @@
 //! - `SMOL_NURSERY_BENCH_GROUPS=spawn_join,start`: only these groups;
 //! - `SMOL_NURSERY_BENCH_SIZES=1000,100000`: only these N;
 //! - `SMOL_NURSERY_BENCH_PART=interleaved` (or `criterion`): only that part;
-//! - `SMOL_NURSERY_BENCH_ROUNDS=21`: rounds of the interleaved part, for every N.
+//! - `SMOL_NURSERY_BENCH_ROUNDS=21`: rounds of the interleaved part, for every N;
+//! - `SMOL_NURSERY_BENCH_ROTATE=1`: each interleaved round starts one contender later, so
+//!   that every contender runs first in some rounds (the first one of a round can pay for the
+//!   heap the previous round's last contenders left; see the README).
 
 mod api;
 
@@ -120,6 +123,8 @@ struct Selection {
     interleaved: bool,
     /// `SMOL_NURSERY_BENCH_ROUNDS`: the interleaved rounds, for every N.
     rounds: Option<usize>,
+    /// `SMOL_NURSERY_BENCH_ROTATE`: whether each round starts one contender later.
+    rotate: bool,
 }
 
 impl Selection {
@@ -154,6 +159,7 @@ impl Selection {
             criterion,
             interleaved,
             rounds,
+            rotate: var("SMOL_NURSERY_BENCH_ROTATE").is_some_and(|v| v != "0"),
         }
     }
 
@@ -212,7 +218,7 @@ pub fn run_all(alloc: &str) {
     println!("\nInterleaved medians ({alloc} allocator), ns per child:");
     for &n in &sizes {
         for g in groups.iter().filter(|g| g.sizes.contains(&n)) {
-            interleaved(bench(g), alloc, g, n, select.rounds);
+            interleaved(bench(g), alloc, g, n, select.rounds, select.rotate);
         }
     }
 }
@@ -239,14 +245,24 @@ fn criterion_group(c: &mut Criterion, bench: &Bench, alloc: &str, group: &Group,
 }
 
 /// Runs the contenders in turns, round after round, and prints the medians and ratios.
-fn interleaved(bench: &Bench, alloc: &str, group: &Group, n: usize, rounds: Option<usize>) {
+fn interleaved(
+    bench: &Bench,
+    alloc: &str,
+    group: &Group,
+    n: usize,
+    rounds: Option<usize>,
+    rotate: bool,
+) {
     // About 100 000 children per sample, and 11 rounds (7 for a million children).
     let reps = (group.sample / n).max(1);
     let rounds = rounds.unwrap_or(if n >= 1_000_000 { 7 } else { 11 });
     let contenders = group.contenders;
     let mut samples = vec![Vec::new(); contenders.len()];
-    for _ in 0..rounds {
-        for (i, &contender) in contenders.iter().enumerate() {
+    for round in 0..rounds {
+        let first = if rotate { round % contenders.len() } else { 0 };
+        for k in 0..contenders.len() {
+            let i = (first + k) % contenders.len();
+            let contender = contenders[i];
             let total: Duration = (0..reps)
                 .map(|_| (group.measure)(bench, contender, n))
                 .sum();

@@ -654,6 +654,9 @@ impl<'ex, T, E, X: ExecutorKind> NurserySet<'ex, T, E, X> {
 
     /// Returns the number of unfinished children plus unread results.
     ///
+    /// A child's result is queued just before the child counts as finished, so for that
+    /// instant a finishing child counts twice.
+    ///
     /// # Examples
     ///
     /// ```

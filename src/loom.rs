@@ -29,7 +29,8 @@
 //! | `set_result_read_while_the_limit_admits` | under `limit(1)`, a set's result read while its child finishes and a queued child waits: the queued child is admitted exactly once, never while the result is unread, and every permit comes back |
 //!
 //! What they leave out: the executor (async-executor and async-task are not loom-aware; the
-//! models poll the wrapper themselves instead of spawning it), panics, deadlines and grace
+//! models poll the wrapper themselves instead of spawning it), panics other than a set's
+//! child's, deadlines and grace
 //! (the timer is async-io's), the tree's global table of cores (a `std` lock with no yield
 //! point inside), and more than three racing parties (the state space grows too fast; the
 //! stress test covers the many-party cases at random).

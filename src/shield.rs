@@ -211,9 +211,9 @@ pub(crate) use sealed::Sealed;
 
 /// Keeps [`IntoChild`] closed to other implementations.
 mod sealed {
-    /// Implemented for every future and every [`Shielded`](super::Shielded), so that no type
-    /// outside this crate can implement `IntoChild`; `IntoChild` itself is implemented only for
-    /// those that return a `Result`.
+    /// Implemented for every future and every [`Shielded`](super::Shielded) (and, inside the
+    /// crate, for a set's wrapped child), so that no type outside this crate can implement
+    /// `IntoChild`; `IntoChild` itself is implemented only for those that return a `Result`.
     pub trait Sealed {}
 
     impl<F: std::future::Future> Sealed for F {}

@@ -122,19 +122,31 @@ fn the_first_ok_wins_and_every_loser_is_dropped_first() {
     }
 }
 
-/// Once an attempt won, the attempts not taken yet are never taken.
+/// Once an attempt won, the attempts not taken yet are never taken, even while a loser takes
+/// longer than the stagger to wind down (the stagger timer must not start another). The loser
+/// blocks an executor thread, so the race is polled on a thread of its own.
 #[cfg(not(miri))]
 #[test]
 fn attempts_are_never_taken_once_one_won() {
-    run(1, |ex| async move {
+    run(2, |ex| async move {
         let pulls = Count::default();
-        let attempts = (0..5).inspect(|_| pulls.bump()).map(|i| async move {
-            sleep(10).await;
-            Ok::<_, ()>(i)
+        let (done, result) = async_channel::bounded(1);
+        let (ex2, counted) = (ex.clone(), pulls.clone());
+        std::thread::spawn(move || {
+            let attempts = (0..5).inspect(move |_| counted.bump()).map(|i| async move {
+                if i == 0 {
+                    // Busy past two staggers, then pending until cancelled.
+                    std::thread::sleep(Duration::from_millis(400));
+                    future::pending::<()>().await;
+                }
+                Ok::<_, ()>(i)
+            });
+            let won = future::block_on(race_ok(&ex2, attempts, Duration::from_millis(100)));
+            done.send_blocking(won).unwrap();
         });
-        let won = race_ok(&ex, attempts, Duration::from_millis(200)).await;
-        assert_eq!(won, Ok(0));
-        assert_eq!(pulls.get(), 1, "one attempt was enough");
+        let won = result.recv().await.unwrap();
+        assert_eq!(won.ok(), Some(1));
+        assert_eq!(pulls.get(), 2, "an attempt was taken after the win");
     });
 }
 

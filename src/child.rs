@@ -28,6 +28,11 @@ pub(crate) trait Starter<E> {
     /// wrapper records its result's outcome itself.
     const RECORDS_OK: bool = true;
 
+    /// Whether anyone will hold the child's `TaskHandle`: not for a set's child, whose result
+    /// goes to the set. Without one, spawning builds no handle (no clone of the core, no
+    /// admission under a limit) and detaches the executor's task at once.
+    const HANDLED: bool = true;
+
     /// Takes `end` if the starter is still waiting for the child; hands it back otherwise.
     fn take_end(&self, end: End<E>) -> Option<End<E>>;
 }

@@ -18,7 +18,7 @@ use std::task::Waker;
 
 use crate::core::Core;
 use crate::executor::ExecutorKind;
-use crate::registry::{Id, Key, Site};
+use crate::registry::{Id, Key, Registered, Site, Tagged};
 use crate::shared::Shared;
 
 /// Whether a child holds a permit of its nursery's limit while it counts as unfinished.
@@ -30,42 +30,37 @@ pub(crate) enum Holds {
     Nothing,
 }
 
-/// What the core knows a child by, and what the child remembers of the core. 32 bytes: the
-/// flags pack beside `seen_cancels` (the start site is stored flat for that reason).
+/// What the core knows a child by, and what the child remembers of the core. 24 bytes: the
+/// flags live in the top bits of the id, and the registry key takes 32 bits.
 #[derive(Debug)]
 pub(crate) struct Member {
-    /// The child's id in the nursery.
-    id: Id,
+    /// The child's id in the nursery, with its flags: `Tagged::SHIELDED` (nursery-wide
+    /// cancellation does not apply), `Tagged::GRACED` (shielded with a grace period, for
+    /// snapshots), `Tagged::HOLDS_PERMIT` (it holds a permit of the limit, which `finish` gives
+    /// back) and `Tagged::FINISHED` (it has been counted as finished: nothing is left to do).
+    tagged: Tagged,
+    /// Where the child was started, for snapshots and the origins of its error.
+    location: &'static Location<'static>,
     /// The child's key in the nursery's registry, once its waker is there.
     key: Option<Key>,
-    /// Where the child was started, for snapshots.
-    location: &'static Location<'static>,
     /// The core's count of handle cancellations when the child last looked; a child looks
     /// its own id up only when the count moved.
     seen_cancels: u32,
-    /// Nursery-wide cancellation does not apply.
-    shielded: bool,
-    /// It is shielded with a grace period, for snapshots.
-    graced: bool,
-    /// It holds a permit of the limit, which `finish` gives back.
-    holds_permit: bool,
-    /// It has been counted as finished: nothing is left to do.
-    finished: bool,
 }
 
 impl Member {
     /// The membership of the child `id`, already counted as started in `core`.
     #[inline]
     pub(crate) fn new(core: &Core, id: Id, shielded: bool, site: Site, holds: Holds) -> Self {
+        let mut tagged = Tagged::new(id);
+        tagged.set(Tagged::SHIELDED, shielded);
+        tagged.set(Tagged::GRACED, site.graced);
+        tagged.set(Tagged::HOLDS_PERMIT, holds == Holds::Permit);
         Member {
-            id,
-            key: None,
+            tagged,
             location: site.location,
+            key: None,
             seen_cancels: core.handle_cancels(),
-            shielded,
-            graced: site.graced,
-            holds_permit: holds == Holds::Permit,
-            finished: false,
         }
     }
 
@@ -84,7 +79,13 @@ impl Member {
     /// The child's id.
     #[inline]
     pub(crate) fn id(&self) -> Id {
-        self.id
+        self.tagged.id()
+    }
+
+    /// Nursery-wide cancellation does not apply to the child.
+    #[inline]
+    fn shielded(&self) -> bool {
+        self.tagged.has(Tagged::SHIELDED)
     }
 
     /// Where the child was started.
@@ -96,14 +97,14 @@ impl Member {
     /// Whether the child is counted as finished already.
     #[inline]
     pub(crate) fn is_finished(&self) -> bool {
-        self.finished
+        self.tagged.has(Tagged::FINISHED)
     }
 
     /// Tells whether the child must stop before it is polled again: the nursery was cancelled
     /// (unless the child is shielded), or its `TaskHandle` asked.
     #[inline]
     pub(crate) fn stop_requested(&mut self, core: &Core) -> bool {
-        core.stop_requested(self.id, self.shielded, &mut self.seen_cancels)
+        core.stop_requested(self.id(), self.shielded(), &mut self.seen_cancels)
     }
 
     /// Stores the waker of a child that returned `Pending`, the first time only (a wrapper is
@@ -114,19 +115,31 @@ impl Member {
         if self.key.is_some() {
             return true;
         }
-        self.key = core.register(self.id, waker, self.shielded, self.site());
-        self.key.is_some()
+        let registered = core.register(self.id(), waker, self.shielded(), self.site());
+        self.listed(registered, waker)
     }
 
     /// Stores or refreshes the waker of a scope's body, whose waker may change between polls.
     /// Returns `false` if the body was cancelled meanwhile and must stop now instead.
     pub(crate) fn register_body(&mut self, core: &Core, waker: &Waker) -> bool {
-        match core.register_body(self.id, self.key, waker, self.site()) {
-            Some(key) => {
+        let registered = core.register_body(self.id(), self.key, waker, self.site());
+        self.listed(registered, waker)
+    }
+
+    /// Keeps the key of a registration; a child the full registry could not list wakes itself,
+    /// to be polled again soon (and to try again then). Returns `false` if it must stop.
+    #[inline]
+    fn listed(&mut self, registered: Registered, waker: &Waker) -> bool {
+        match registered {
+            Registered::Listed(key) => {
                 self.key = Some(key);
                 true
             }
-            None => false,
+            Registered::Unlisted => {
+                waker.wake_by_ref();
+                true
+            }
+            Registered::Stopped => false,
         }
     }
 
@@ -136,14 +149,14 @@ impl Member {
     /// counts as unfinished, and the permit goes to it first). Does nothing the second time.
     #[inline]
     pub(crate) fn finish<E, X: ExecutorKind>(&mut self, shared: &Shared<E, X>) {
-        if self.finished {
+        if self.is_finished() {
             return;
         }
-        self.finished = true;
+        self.tagged.set(Tagged::FINISHED, true);
         shared
             .core
-            .finish(self.id, self.key, self.shielded, self.seen_cancels);
-        if self.holds_permit {
+            .finish(self.id(), self.key, self.shielded(), self.seen_cancels);
+        if self.tagged.has(Tagged::HOLDS_PERMIT) {
             shared.release_permit();
         }
     }
@@ -153,7 +166,45 @@ impl Member {
     fn site(&self) -> Site {
         Site {
             location: self.location,
-            graced: self.graced,
+            graced: self.tagged.has(Tagged::GRACED),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The membership every child's wrapper carries stays at three words.
+    #[test]
+    fn a_membership_is_three_words() {
+        assert_eq!(std::mem::size_of::<Member>(), 24);
+    }
+
+    /// The flags packed in the id read back as they were given, and finishing sets its own.
+    #[test]
+    fn flags_pack_into_the_id() {
+        let core = Core::new(None);
+        let site = Site {
+            location: Location::caller(),
+            graced: true,
+        };
+        let member = Member::new(&core, (1 << 60) - 1, true, site, Holds::Nothing);
+        assert_eq!(member.id(), (1 << 60) - 1);
+        assert!(member.shielded() && member.site().graced);
+        assert!(!member.tagged.has(Tagged::HOLDS_PERMIT) && !member.is_finished());
+        let member = Member::new(
+            &core,
+            3,
+            false,
+            Site {
+                graced: false,
+                ..site
+            },
+            Holds::Permit,
+        );
+        assert_eq!(member.id(), 3);
+        assert!(!member.shielded() && !member.site().graced);
+        assert!(member.tagged.has(Tagged::HOLDS_PERMIT));
     }
 }

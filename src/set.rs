@@ -259,6 +259,7 @@ pub(crate) struct Delivers;
 impl<E> Starter<E> for Delivers {
     const WATCHES: bool = false;
     const RECORDS_OK: bool = false;
+    const HANDLED: bool = false;
 
     #[inline]
     fn take_end(&self, end: End<E>) -> Option<End<E>> {
@@ -365,10 +366,11 @@ impl<'ex, T, E, X: ExecutorKind> NurserySet<'ex, T, E, X> {
             results: self.reader.results.clone(),
             site,
         };
+        // No handle is built (`Delivers::HANDLED`): the result goes to the set's results. The
+        // set's owner cannot find it closed (only `join` and `Drop` close it, and both consume
+        // it).
         let spawned =
             crate::spawn::spawn(&self.nursery.shared, child, Caller::Owner, Delivers, site);
-        // The handle is not needed: the result goes to the set's results. The set's owner
-        // cannot find it closed (only `join` and `Drop` close it, and both consume it).
         drop(spawned);
     }
 

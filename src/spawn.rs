@@ -135,7 +135,7 @@ where
         let mut state = limiter.lock();
         if !state.try_take_for_child(limiter.limit()) {
             // No permit: the child waits, unspawned, for the first one freed.
-            let admission = Arc::new(Admission::new());
+            let admission = S::HANDLED.then(|| Arc::new(Admission::new()));
             let child = Child::new(
                 make(Some(Instant::now())),
                 shared.clone(),
@@ -150,11 +150,18 @@ where
                 filled: admission.clone(),
             }));
             drop(state);
-            return TaskHandle::queued(admission, shared.core.clone(), id);
+            return match admission {
+                Some(admission) => TaskHandle::queued(admission, shared.core.clone(), id),
+                None => TaskHandle::unused(),
+            };
         }
     }
     let child = Child::new(make(None), shared.clone(), starter, id, shielded, site);
     match shared.executor.spawn(child) {
+        Ok(task) if !S::HANDLED => {
+            task.detach();
+            TaskHandle::unused()
+        }
         Ok(task) => TaskHandle::new(task.fallible(), shared.core.clone(), id),
         Err(child) => {
             // The executor is gone. Dropping the unspawned wrapper drops the child's future

@@ -149,6 +149,12 @@ impl<T> TaskHandle<T> {
         true
     }
 
+    /// The handle of a child whose result goes elsewhere (a set's), which nobody holds: it
+    /// refers to nothing and its `Drop` does nothing.
+    pub(crate) fn unused() -> Self {
+        Self::never_spawned()
+    }
+
     /// A handle to a child that was never spawned because the executor is gone.
     pub(crate) fn never_spawned() -> Self {
         TaskHandle {

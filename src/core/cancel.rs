@@ -15,7 +15,7 @@ use crate::sync::{EventListener, MutexGuard, Ordering};
 use std::task::{Context, Poll, Waker};
 
 use super::{Core, Inner, CANCELLED};
-use crate::registry::{Id, Key, Site};
+use crate::registry::{Id, Key, Registered, Site};
 use crate::snapshot::CancelCause;
 
 impl Core {
@@ -40,54 +40,44 @@ impl Core {
     }
 
     /// Stores the waker of a child that returned `Pending` for the first time, so that a
-    /// cancellation can wake it, and returns the child's registry key; or returns `None` if
-    /// the child was cancelled meanwhile and must stop now instead.
+    /// cancellation can wake it, and returns the child's registry key; or says that the child
+    /// was cancelled meanwhile and must stop now instead, or that the registry is full.
     ///
     /// A child's wrapper is only ever polled by its own executor task, whose waker never
     /// changes, so one registration is enough.
-    pub(crate) fn register(
-        &self,
-        id: Id,
-        waker: &Waker,
-        shielded: bool,
-        site: Site,
-    ) -> Option<Key> {
+    pub(crate) fn register(&self, id: Id, waker: &Waker, shielded: bool, site: Site) -> Registered {
         let mut inner = self.lock();
         if (inner.cancel.is_some() && !shielded) || inner.registry.take_cancelled(id) {
-            return None;
+            return Registered::Stopped;
         }
         let since = self.time_now();
-        Some(
-            inner
-                .registry
-                .insert(id, waker.clone(), shielded, site, since),
-        )
+        inner.registry.insert(id, waker, shielded, site, since)
     }
 
     /// Stores or refreshes the waker of a scope's body, which is polled by whatever task
-    /// awaits the scope and so may change wakers; returns `None` if the body was cancelled
-    /// meanwhile and must stop now.
+    /// awaits the scope and so may change wakers; or says that the body was cancelled
+    /// meanwhile and must stop now, or that the registry is full.
     pub(crate) fn register_body(
         &self,
         id: Id,
         key: Option<Key>,
         waker: &Waker,
         site: Site,
-    ) -> Option<Key> {
+    ) -> Registered {
         let mut inner = self.lock();
         if inner.cancel.is_some() || inner.registry.take_cancelled(id) {
-            return None;
+            return Registered::Stopped;
         }
-        let old = match key {
-            Some(key) => inner.registry.refresh(id, key, waker.clone()),
+        let (old, key) = match key {
+            Some(key) => (inner.registry.refresh(id, key, waker.clone()), key),
             None => {
                 let since = self.time_now();
-                return Some(inner.registry.insert(id, waker.clone(), false, site, since));
+                return inner.registry.insert(id, waker, false, site, since);
             }
         };
         drop(inner);
         drop(old);
-        key
+        Registered::Listed(key)
     }
 
     /// Cancels every non-shielded child. Does nothing if the nursery is closed or was already

@@ -71,8 +71,9 @@ pub(crate) struct Deferred<F, X, T> {
     pub(crate) executor: X,
     /// The child's wrapper, not yet spawned.
     pub(crate) child: F,
-    /// Where its `TaskHandle` waits for the executor's task.
-    pub(crate) filled: Arc<Admission<T>>,
+    /// Where its `TaskHandle` waits for the executor's task; `None` if nobody holds one (a
+    /// set's child): the task is then detached.
+    pub(crate) filled: Option<Arc<Admission<T>>>,
 }
 
 impl<F, X, T> Deferred<F, X, T> {
@@ -83,9 +84,13 @@ impl<F, X, T> Deferred<F, X, T> {
         F: Future<Output = Output<T>> + 'ex,
         X: Spawn<'ex, F>,
     {
-        let task = self.executor.spawn(self.child).map(Task::fallible);
+        let task = self.executor.spawn(self.child);
         let spawned = task.is_ok();
-        self.filled.fill(task.ok());
+        match (self.filled, task) {
+            (Some(filled), task) => filled.fill(task.ok().map(Task::fallible)),
+            (None, Ok(task)) => task.detach(),
+            (None, Err(child)) => drop(child),
+        }
         spawned
     }
 }

@@ -205,6 +205,7 @@ impl Default for Registry {
 impl Registry {
     /// Records the waker of a pending child and returns the child's key, unless the registry
     /// is full (invariant 4). `since_ms` is `clock::UNKNOWN` unless the nursery keeps time.
+    #[inline]
     pub(crate) fn insert(
         &mut self,
         id: Id,
@@ -239,6 +240,7 @@ impl Registry {
     /// Forgets a finished child, unless its entry is already gone (a cancellation of the
     /// whole nursery drains the entries of the children it cancels). The returned waker is
     /// for the caller to drop once the lock is released.
+    #[inline]
     pub(crate) fn remove(&mut self, id: Id, key: Option<Key>) -> Option<Waker> {
         self.forget_cancel(id);
         let key = key?.slot();
@@ -344,11 +346,17 @@ impl Registry {
     #[inline]
     fn shrink_if_empty(&mut self) {
         if self.pending.is_empty() && self.pending.capacity() > SHRINK_ABOVE {
-            self.pending = Slab::new();
-            self.ages = Vec::new();
-            if let Some(by_id) = &mut self.by_id {
-                *by_id = HashMap::new();
-            }
+            self.release();
+        }
+    }
+
+    /// Releases the slots of the emptied slab, and of what is kept beside it.
+    #[cold]
+    fn release(&mut self) {
+        self.pending = Slab::new();
+        self.ages = Vec::new();
+        if let Some(by_id) = &mut self.by_id {
+            *by_id = HashMap::new();
         }
     }
 }

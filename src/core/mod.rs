@@ -201,6 +201,7 @@ impl Core {
 
     /// Locks `inner`. No panic happens under this lock, and the state would be consistent if
     /// one did, so poisoning is ignored.
+    #[inline]
     fn lock(&self) -> MutexGuard<'_, Inner> {
         self.inner.lock().unwrap_or_else(PoisonError::into_inner)
     }

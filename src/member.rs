@@ -207,4 +207,47 @@ mod tests {
         assert!(!member.shielded() && !member.site().graced);
         assert!(member.tagged.has(Tagged::HOLDS_PERMIT));
     }
+
+    /// Children that a full registry cannot list wake themselves instead: they are polled
+    /// again and again (each poll tries to register anew), so a cancellation still stops them,
+    /// a handle's too, and nobody waits forever.
+    #[test]
+    fn unlisted_children_still_stop_when_cancelled() {
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        use std::sync::Arc;
+
+        use async_executor::Executor;
+        use futures_lite::future;
+
+        use crate::{Nursery, TaskError};
+
+        let ex = Arc::new(Executor::new());
+        let polls = Arc::new(AtomicUsize::new(0));
+        future::block_on(ex.run(async {
+            let nursery = Nursery::<()>::new(&ex);
+            nursery.core().limit_registry(2);
+            let handles: Vec<_> = (0..6)
+                .map(|_| {
+                    let polls = polls.clone();
+                    nursery.start_soon(future::poll_fn(move |_| {
+                        polls.fetch_add(1, Ordering::Relaxed);
+                        std::task::Poll::<Result<(), ()>>::Pending
+                    }))
+                })
+                .collect();
+            while polls.load(Ordering::Relaxed) < 50 {
+                future::yield_now().await;
+            }
+            assert_eq!(nursery.core().registry_footprint().1, 2, "two are listed");
+            handles[5].cancel();
+            while !handles[5].is_finished() {
+                future::yield_now().await;
+            }
+            nursery.cancel();
+            assert_eq!(nursery.join().await, Ok(()));
+            for handle in handles {
+                assert_eq!(handle.await, Err(TaskError::Cancelled));
+            }
+        }));
+    }
 }

@@ -336,6 +336,12 @@ impl Registry {
         self.cancelled = HashSet::new();
     }
 
+    /// Lists at most `max` children at once, for tests of a full registry.
+    #[cfg(test)]
+    pub(crate) fn set_max_pending(&mut self, max: usize) {
+        self.max_pending = max;
+    }
+
     /// How many requests and entries the registry holds, for tests of its memory.
     #[cfg(test)]
     pub(crate) fn footprint(&self) -> (usize, usize) {
@@ -454,10 +460,8 @@ mod tests {
     /// A full registry lists nobody else (the child then wakes itself) until an entry goes.
     #[test]
     fn a_full_registry_lists_nobody_until_an_entry_goes() {
-        let mut registry = Registry {
-            max_pending: 4,
-            ..Registry::default()
-        };
+        let mut registry = Registry::default();
+        registry.set_max_pending(4);
         let keys: Vec<Key> = (0..4)
             .map(|id| listed(&mut registry, id, false, crate::clock::UNKNOWN))
             .collect();

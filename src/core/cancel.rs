@@ -119,6 +119,12 @@ impl Core {
         self.lock().registry.footprint()
     }
 
+    /// Lists at most `max` waiting children, for tests of a full registry.
+    #[cfg(test)]
+    pub(crate) fn limit_registry(&self, max: usize) {
+        self.lock().registry.set_max_pending(max);
+    }
+
     /// Cancels one child, named by its id, even a shielded one.
     pub(crate) fn cancel_child(&self, id: Id) {
         let waker = {

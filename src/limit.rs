@@ -31,9 +31,9 @@ use crate::sync::{thread_locals, Mutex, MutexGuard, PoisonError};
 
 /// The admission state of a nursery with a limit.
 ///
-/// `A` is a queued child (`ExecutorKind::Admit`): called, it admits the child (spawns it, holding
-/// the permit it was handed) and returns `false` if the executor was gone and the child was
-/// dropped instead.
+/// `A` is a queued child (`ExecutorKind::Admit`): called with the nursery's executor, it admits
+/// the child (spawns it, holding the permit it was handed) and returns `false` if the executor
+/// was gone and the child was dropped instead.
 pub(crate) struct Limiter<A> {
     /// At most this many permits are held at once.
     limit: NonZeroUsize,
@@ -61,7 +61,7 @@ thread_locals! {
     static RETURNED: Cell<bool> = Cell::new(false);
 }
 
-impl<A: FnOnce() -> bool> Limiter<A> {
+impl<A> Limiter<A> {
     /// A limiter with `limit` permits, all free.
     pub(crate) fn new(limit: NonZeroUsize) -> Self {
         Limiter {
@@ -84,9 +84,9 @@ impl<A: FnOnce() -> bool> Limiter<A> {
         self.state.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// Hands a freed permit on: to the first queued child, else to the first reserver, else
-    /// back. Admitting happens after the lock is released.
-    pub(crate) fn release(&self) {
+    /// Hands a freed permit on: to the first queued child (which `admit` admits), else to the
+    /// first reserver, else back. Admitting happens after the lock is released.
+    pub(crate) fn release(&self, mut admit: impl FnMut(A) -> bool) {
         let me = self as *const Self as usize;
         if ADMITTING.with(Cell::get) == me {
             // The child being admitted on this thread was dropped (the executor is gone): the
@@ -102,11 +102,11 @@ impl<A: FnOnce() -> bool> Limiter<A> {
                 state.held -= 1;
                 return;
             }
-            if let Some(admit) = state.queue.pop_front() {
+            if let Some(queued) = state.queue.pop_front() {
                 drop(state);
                 let outer = ADMITTING.with(|admitting| admitting.replace(me));
                 RETURNED.with(|returned| returned.set(false));
-                let spawned = admit();
+                let spawned = admit(queued);
                 ADMITTING.with(|admitting| admitting.set(outer));
                 if spawned && !RETURNED.with(Cell::get) {
                     return;

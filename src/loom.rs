@@ -332,7 +332,7 @@ fn loom_admission_races_finishes_and_a_dropped_reserver() {
                     let now = running.fetch_add(1, Ordering::AcqRel) + 1;
                     assert!(now <= 1, "{now} children hold one place");
                     running.fetch_sub(1, Ordering::AcqRel);
-                    limiter.release();
+                    limiter.release(|admit| admit());
                 })
             })
             .collect();
@@ -347,10 +347,10 @@ fn loom_admission_races_finishes_and_a_dropped_reserver() {
             took
         };
         if took {
-            limiter.release();
+            limiter.release(|admit| admit());
         } else if !limiter.lock().forget_reserver(&grant) && grant.abandon() {
             // Handed the place as it gave up: it passes the place on.
-            limiter.release();
+            limiter.release(|admit| admit());
         }
         for child in children {
             child.join().unwrap();
@@ -490,7 +490,7 @@ fn loom_set_result_read_while_the_limit_admits() {
             let (core, admitted) = (Arc::downgrade(&shared.core), admitted.clone());
             let mut state = limiter.lock();
             assert!(!state.try_take_for_child(1), "full");
-            state.queue(Box::new(move || {
+            state.queue(Box::new(move |_: &ExecutorRef<'static>| {
                 let core = core.upgrade().unwrap();
                 assert_eq!(core.unread(), 0, "admitted while a result waited unread");
                 admitted.fetch_add(1, Ordering::AcqRel);

@@ -163,7 +163,7 @@ impl<E, X: ExecutorKind> Shared<E, X> {
     #[inline]
     pub(crate) fn release_permit(&self) {
         if let Some(limiter) = &self.limiter {
-            limiter.release();
+            limiter.release(|admit| admit(&self.executor));
         }
     }
 

@@ -164,7 +164,7 @@ impl<E, X: ExecutorKind> Drop for Reserving<'_, E, X> {
         }
         // It was handed a place, or is being handed one right now.
         if grant.abandon() {
-            limiter.release();
+            limiter.release(|admit| admit(&self.shared.executor));
         }
     }
 }

@@ -104,7 +104,7 @@ where
                 true,
                 site(true),
                 permit,
-                move |queued_at| Graced::new(future, core, id, grace, queued_at),
+                move |queued: bool| Graced::new(future, core, id, grace, queued.then(Instant::now)),
             )
         }
         // No grace, or one too long to count: as shielded as `shielded` says.
@@ -115,7 +115,8 @@ where
 }
 
 /// Wraps the future `make` builds and spawns it, or queues it for admission under the limit.
-/// `make` gets the moment the child began to wait, if it had to.
+/// `make` is told whether the child waits for admission (only a graced child reads the clock
+/// then: a queued child's grace counts from the moment it began to wait).
 fn place<'ex, F, T, E, S, X>(
     shared: &Arc<Shared<E, X>>,
     id: Id,
@@ -123,7 +124,7 @@ fn place<'ex, F, T, E, S, X>(
     shielded: bool,
     site: Site,
     permit: Permit,
-    make: impl FnOnce(Option<Instant>) -> F,
+    make: impl FnOnce(bool) -> F,
 ) -> TaskHandle<T>
 where
     F: Future<Output = Result<T, E>> + 'ex,
@@ -136,16 +137,8 @@ where
         if !state.try_take_for_child(limiter.limit()) {
             // No permit: the child waits, unspawned, for the first one freed.
             let admission = S::HANDLED.then(|| Arc::new(Admission::new()));
-            let child = Child::new(
-                make(Some(Instant::now())),
-                shared.clone(),
-                starter,
-                id,
-                shielded,
-                site,
-            );
+            let child = Child::new(make(true), shared.clone(), starter, id, shielded, site);
             state.queue(X::defer(Deferred {
-                executor: shared.executor.clone(),
                 child,
                 filled: admission.clone(),
             }));
@@ -156,7 +149,7 @@ where
             };
         }
     }
-    let child = Child::new(make(None), shared.clone(), starter, id, shielded, site);
+    let child = Child::new(make(false), shared.clone(), starter, id, shielded, site);
     match shared.executor.spawn(child) {
         Ok(task) if !S::HANDLED => {
             task.detach();

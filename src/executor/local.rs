@@ -54,7 +54,7 @@ pub struct LocalExecutorRef<'ex> {
 }
 
 impl<'ex> ExecutorKind for LocalExecutorRef<'ex> {
-    type Admit = Box<dyn FnOnce() -> bool + 'ex>;
+    type Admit = Box<dyn FnOnce(&Self) -> bool + 'ex>;
 }
 
 impl<'ex, F> Spawn<'ex, F> for LocalExecutorRef<'ex>
@@ -66,11 +66,11 @@ where
         self.reach.spawn_with(future, |ex, future| ex.spawn(future))
     }
 
-    fn defer<T: 'ex>(later: Deferred<F, Self, T>) -> Self::Admit
+    fn defer<T: 'ex>(later: Deferred<F, T>) -> Self::Admit
     where
         F: std::future::Future<Output = Output<T>>,
     {
-        Box::new(move || later.admit())
+        Box::new(move |executor: &Self| later.admit(executor))
     }
 }
 

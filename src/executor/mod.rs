@@ -48,10 +48,10 @@ use crate::task::Output;
 /// assert_eq!(unfinished(&nursery), 0);
 /// ```
 pub trait ExecutorKind: Clone + sealed::Sealed {
-    /// A child waiting for room under a limit, boxed, that spawns it when called (and tells
-    /// whether it could).
+    /// A child waiting for room under a limit, boxed, that spawns it on the executor it is
+    /// called with (and tells whether it could).
     #[doc(hidden)]
-    type Admit: FnOnce() -> bool;
+    type Admit: FnOnce(&Self) -> bool;
 }
 
 /// An executor kind that can spawn futures of type `F`.
@@ -60,15 +60,14 @@ pub(crate) trait Spawn<'ex, F: Future>: ExecutorKind {
     fn spawn(&self, future: F) -> Result<Task<F::Output>, F>;
 
     /// Boxes a child that waits for admission under a limit.
-    fn defer<T: 'ex>(later: Deferred<F, Self, T>) -> Self::Admit
+    fn defer<T: 'ex>(later: Deferred<F, T>) -> Self::Admit
     where
         F: Future<Output = Output<T>>;
 }
 
-/// A child waiting for admission: what to spawn, where, and whom to tell.
-pub(crate) struct Deferred<F, X, T> {
-    /// The executor it will be spawned on.
-    pub(crate) executor: X,
+/// A child waiting for admission: what to spawn and whom to tell. The executor is the
+/// nursery's, handed over at admission (so that a queued child holds no reference of its own).
+pub(crate) struct Deferred<F, T> {
     /// The child's wrapper, not yet spawned.
     pub(crate) child: F,
     /// Where its `TaskHandle` waits for the executor's task; `None` if nobody holds one (a
@@ -76,15 +75,15 @@ pub(crate) struct Deferred<F, X, T> {
     pub(crate) filled: Option<Arc<Admission<T>>>,
 }
 
-impl<F, X, T> Deferred<F, X, T> {
+impl<F, T> Deferred<F, T> {
     /// Spawns the child and hands its task to its `TaskHandle`. Returns `false` if the
     /// executor is gone; the child is then dropped here, which gives its permit back.
-    pub(crate) fn admit<'ex>(self) -> bool
+    pub(crate) fn admit<'ex, X>(self, executor: &X) -> bool
     where
         F: Future<Output = Output<T>> + 'ex,
         X: Spawn<'ex, F>,
     {
-        let task = self.executor.spawn(self.child);
+        let task = executor.spawn(self.child);
         let spawned = task.is_ok();
         match (self.filled, task) {
             (Some(filled), task) => filled.fill(task.ok().map(Task::fallible)),

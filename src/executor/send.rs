@@ -86,7 +86,7 @@ pub struct ExecutorRef<'ex> {
 }
 
 impl<'ex> ExecutorKind for ExecutorRef<'ex> {
-    type Admit = Box<dyn FnOnce() -> bool + Send + 'ex>;
+    type Admit = Box<dyn FnOnce(&Self) -> bool + Send + 'ex>;
 }
 
 impl<'ex, F> Spawn<'ex, F> for ExecutorRef<'ex>
@@ -98,11 +98,11 @@ where
         self.reach.spawn_with(future, |ex, future| ex.spawn(future))
     }
 
-    fn defer<T: 'ex>(later: Deferred<F, Self, T>) -> Self::Admit
+    fn defer<T: 'ex>(later: Deferred<F, T>) -> Self::Admit
     where
         F: std::future::Future<Output = Output<T>>,
     {
-        Box::new(move || later.admit())
+        Box::new(move |executor: &Self| later.admit(executor))
     }
 }
 

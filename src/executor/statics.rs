@@ -64,11 +64,11 @@ pub struct StaticLocalExecutorRef {
 }
 
 impl ExecutorKind for StaticExecutorRef {
-    type Admit = Box<dyn FnOnce() -> bool + Send + 'static>;
+    type Admit = Box<dyn FnOnce(&Self) -> bool + Send + 'static>;
 }
 
 impl ExecutorKind for StaticLocalExecutorRef {
-    type Admit = Box<dyn FnOnce() -> bool + 'static>;
+    type Admit = Box<dyn FnOnce(&Self) -> bool + 'static>;
 }
 
 impl<F> Spawn<'static, F> for StaticExecutorRef
@@ -80,11 +80,11 @@ where
         Ok(self.executor.spawn(future))
     }
 
-    fn defer<T: 'static>(later: Deferred<F, Self, T>) -> Self::Admit
+    fn defer<T: 'static>(later: Deferred<F, T>) -> Self::Admit
     where
         F: Future<Output = Output<T>>,
     {
-        Box::new(move || later.admit())
+        Box::new(move |executor: &Self| later.admit(executor))
     }
 }
 
@@ -97,11 +97,11 @@ where
         Ok(self.executor.spawn(future))
     }
 
-    fn defer<T: 'static>(later: Deferred<F, Self, T>) -> Self::Admit
+    fn defer<T: 'static>(later: Deferred<F, T>) -> Self::Admit
     where
         F: Future<Output = Output<T>>,
     {
-        Box::new(move || later.admit())
+        Box::new(move |executor: &Self| later.admit(executor))
     }
 }
 

@@ -224,6 +224,70 @@ fn loom_cancel_races_a_childs_first_pending() {
     });
 }
 
+/// A cancellation racing a child that the full registry cannot list: the child wakes itself
+/// whenever it returns `Pending` (so it is polled again, as an executor would), and the first
+/// poll after the cancellation stops it.
+#[test]
+fn loom_cancel_reaches_a_child_the_full_registry_could_not_list() {
+    /// Counts the wakes of the child's task.
+    struct Wakes(AtomicUsize);
+    impl std::task::Wake for Wakes {
+        fn wake(self: Arc<Self>) {
+            self.0.fetch_add(1, Ordering::AcqRel);
+        }
+    }
+
+    check(
+        "cancel_reaches_a_child_the_full_registry_could_not_list",
+        || {
+            let shared = nursery();
+            let core = shared.core.clone();
+            core.limit_registry(0);
+            let id = core.start_owned();
+            let canceller = {
+                let core = core.clone();
+                thread::spawn(move || core.cancel(CancelCause::Explicit))
+            };
+            let never = Arc::new(Work::default());
+            let mut child = Box::pin(Child::new(
+                Working(never.clone()),
+                shared.clone(),
+                NoStarter,
+                id,
+                false,
+                site(),
+            ));
+            let wakes = Arc::new(Wakes(AtomicUsize::new(0)));
+            let waker = std::task::Waker::from(wakes.clone());
+            let mut cx = Context::from_waker(&waker);
+            let stopped = match child.as_mut().poll(&mut cx) {
+                Poll::Ready(output) => {
+                    assert_eq!(output.take(), Err(TaskError::Cancelled));
+                    true
+                }
+                Poll::Pending => {
+                    assert_eq!(
+                        wakes.0.load(Ordering::Acquire),
+                        1,
+                        "an unlisted child wakes itself"
+                    );
+                    false
+                }
+            };
+            canceller.join().unwrap();
+            if !stopped {
+                match child.as_mut().poll(&mut cx) {
+                    Poll::Ready(output) => assert_eq!(output.take(), Err(TaskError::Cancelled)),
+                    Poll::Pending => panic!("polled after the cancellation, it went on"),
+                }
+            }
+            drop(child);
+            join(&core);
+            assert_eq!(core.registry_footprint(), (0, 0));
+        },
+    );
+}
+
 /// A cancellation racing a shielded child: it is not stopped, and finishes by itself.
 #[test]
 fn loom_cancel_leaves_a_shielded_child_alone() {

@@ -9,7 +9,8 @@
 //! 2. Before every poll, [`Member::stop_requested`] tells whether it must stop.
 //! 3. On its first `Pending`, [`Member::register`] stores its waker so that a cancellation can
 //!    wake it (a scope's body, polled by whatever task awaits the scope, refreshes it with
-//!    [`Member::register_body`]).
+//!    [`Member::register_body`]); if the registry is full, the child wakes itself instead, to
+//!    be polled again and try again.
 //! 4. Once its future has been dropped, [`Member::finish`] counts it as finished and gives its
 //!    permit back under a limit, exactly once.
 
@@ -181,7 +182,7 @@ mod tests {
         assert_eq!(std::mem::size_of::<Member>(), 24);
     }
 
-    /// The flags packed in the id read back as they were given, and finishing sets its own.
+    /// The flags packed in the id read back as they were given, beside an id of 60 bits.
     #[test]
     fn flags_pack_into_the_id() {
         let core = Core::new(None);

@@ -879,8 +879,8 @@
 //! | where an error came from | [`NurseryError::origins`] | by hand | by hand | `JoinError::id` (a task id, not a place) | no |
 //! | a span per child, under the request's | the `tracing` feature | `.instrument` by hand | no | task spans (`tokio_unstable`) | no |
 //!
-//! What this costs: per child, a nursery takes about 1.4 times the time of a raw
-//! `Executor::spawn` awaited by hand (0.4 to 0.7 times tokio's `JoinSet`), and 56 bytes more
+//! What this costs: per child, a nursery takes about 1.4 to 1.5 times the time of a raw
+//! `Executor::spawn` awaited by hand (0.45 to 0.85 times tokio's `JoinSet`), and 56 bytes more
 //! than a raw task while the child waits. Most of the difference is the list of waiting
 //! children that a cancellation wakes. `benches/README.md` in the repository has the figures,
 //! measured side by side, and where the time goes. That list holds at most 2³² − 2 children
